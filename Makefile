@@ -1,0 +1,33 @@
+# normkata: the two commands a new user needs are `make grade P=<slug>` and `make test`.
+# Both create .venv on first use; nothing else has to be installed beyond Python 3.10+.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+P      ?= layernorm
+ARGS   ?=
+
+.PHONY: install grade test bench clean help
+
+help:
+	@echo "make grade P=<slug> [ARGS='--seed 7']   grade problems/<slug>/<slug>.py"
+	@echo "make test                               run the project's own test suite"
+	@echo "make install                            only create .venv and install normkata"
+	@echo "make bench                              speed benchmarks of the reference solutions"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+grade: $(STAMP)
+	@$(BIN)/grade $(P) $(ARGS)
+
+test: $(STAMP)
+	@$(BIN)/python -m pytest -q $(ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,115 @@
+"""The problem catalog: every folder under problems/ with a problem.toml is a problem. Nothing to register."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+TRACK_FORBIDDEN_IMPORTS = {"numpy": ("torch", "tensorflow", "jax", "keras", "scipy", "sklearn")}
+
+
+def repo_root() -> Path:
+    """Where problems/ and solutions/ live: $NORMKATA_ROOT, else the checkout this package sits in."""
+    env = os.environ.get("NORMKATA_ROOT")
+    return Path(env).resolve() if env else Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Problem:
+    slug: str
+    root: Path
+    title: str
+    difficulty: str
+    minutes: int
+    track: str
+    tags: tuple[str, ...]
+    functions: dict[str, str]  # name -> the parameter list the spec gives, e.g. "x, gamma, beta, eps=1e-5"
+    hints: tuple[str, ...]
+    source: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def folder(self) -> Path:
+        return self.root / "problems" / self.slug
+
+    @property
+    def spec(self) -> Path:
+        return self.folder / "README.md"
+
+    @property
+    def stub(self) -> Path:
+        return self.folder / f"{self.slug}.py"
+
+    @property
+    def hidden(self) -> Path:
+        return self.folder / "hidden"
+
+    @property
+    def solution(self) -> Path:
+        return self.root / "solutions" / f"{self.slug}.py"
+
+    @property
+    def forbidden_imports(self) -> tuple[str, ...]:
+        return TRACK_FORBIDDEN_IMPORTS.get(self.track, ())
+
+    def signature(self, function: str) -> str:
+        return f"{function}({self.functions[function]})"
+
+
+class CatalogError(Exception):
+    """A problem folder is malformed; the message says which and how."""
+
+
+def load_problem(folder: Path) -> Problem:
+    path = folder / "problem.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"{path}: {exc}") from exc
+    try:
+        return Problem(
+            slug=folder.name,
+            root=folder.parents[1],
+            title=data["title"],
+            difficulty=data["difficulty"],
+            minutes=int(data["minutes"]),
+            track=data.get("track", "numpy"),
+            tags=tuple(data.get("tags", ())),
+            functions=dict(data["functions"]),
+            hints=tuple(data.get("hints", ())),
+            source=data.get("source", ""),
+            extra={k: v for k, v in data.items() if k not in Problem.__dataclass_fields__},
+        )
+    except KeyError as exc:
+        raise CatalogError(f"{path}: missing required key {exc}") from exc
+
+
+class Catalog:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or repo_root()
+
+    @cached_property
+    def problems(self) -> dict[str, Problem]:
+        folders = sorted(p.parent for p in (self.root / "problems").glob("*/problem.toml"))
+        return {folder.name: load_problem(folder) for folder in folders}
+
+    def get(self, slug: str) -> Problem | None:
+        return self.problems.get(slug)
+
+    def suggest(self, name: str, extra: tuple[str, ...] = ()) -> list[str]:
+        pool = list(self.problems) + list(extra)
+        close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
+        return close or [s for s in pool if name in s or s in name][:3]
+
+    def ordered(self) -> list[Problem]:
+        return sorted(self.problems.values(), key=lambda p: (p.track, DIFFICULTY_ORDER.get(p.difficulty, 9), p.slug))

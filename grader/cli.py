@@ -1,0 +1,100 @@
+"""The `grade` command: parse, call the core, render. Nothing else lives here.
+
+`grade layernorm` is short for `grade run layernorm`: `KataGroup` routes a problem name to `run` and
+leaves every other word to click's usual handling, so a typo still gets click's error (plus our
+suggestions). Problem slugs must never be subcommand names.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from grader.catalog import Catalog, CatalogError
+
+
+class KataGroup(click.Group):
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "run", self.commands["run"], args
+        return super().resolve_command(ctx, args)
+
+
+def _catalog() -> Catalog:
+    return Catalog()
+
+
+def _problem_or_usage_error(slug: str):
+    try:
+        problem = _catalog().get(slug)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    if problem is None:
+        suggestions = _catalog().suggest(slug)
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        raise click.UsageError(f"no problem named {slug!r}.{hint} `grade list` shows them all.")
+    return problem
+
+
+@click.group(cls=KataGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Grade your normalization-layer katas.
+
+    \b
+    Work on problems/<problem>/<problem>.py (the spec is the README.md beside it), then:
+      grade layernorm                 grade your file: examples, contract, hidden, gradcheck, speed
+      grade layernorm --seed 123      replay the exact random cases of an earlier run
+      grade layernorm --reference     grade the reference solution (what a perfect score looks like)
+      grade layernorm --json          one JSON object on stdout, for scripts and CI
+      grade list                      all problems
+
+    Exit status: 0 every check passed, 1 some check failed, 2 the command itself was wrong.
+    """
+
+
+@main.command("run")
+@click.argument("problem_name", metavar="PROBLEM")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grade this file instead of problems/PROBLEM/PROBLEM.py.")
+@click.option("--reference", is_flag=True, help="Grade the reference solution (every check should pass).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the randomized hidden cases; the scorecard shows the one used.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True, help="Seconds one call of your code may take.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of the scorecard.")
+def run(problem_name: str, file: Path | None, reference: bool, seed: int | None, timeout: float, as_json: bool) -> None:
+    """Grade PROBLEM: your file against the spec's examples and the hidden checks."""
+    from grader.core.runner import GradeOptions, grade, new_seed
+    from grader.render import report_json, scorecard
+
+    problem = _problem_or_usage_error(problem_name)
+    if file is not None and reference:
+        raise click.UsageError("--file and --reference are mutually exclusive: grade one file at a time.")
+    target = problem.solution if reference else (file or problem.stub)
+    if not target.is_file():
+        raise click.UsageError(f"{target} does not exist.")
+    report = grade(problem, target.resolve(), GradeOptions(seed=new_seed() if seed is None else seed, timeout_s=timeout))
+    report.file = _shown_path(target)
+    if as_json:
+        click.echo(report_json(report))
+    else:
+        from rich.console import Console
+
+        Console(highlight=False).print(scorecard(report))
+    sys.exit(0 if report.all_passed else 1)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@main.command("list")
+def list_problems() -> None:
+    """List the problems: name, title, difficulty, expected minutes, track."""
+    from rich.console import Console
+
+    from grader.render import catalog_table
+
+    Console(highlight=False).print(catalog_table(_catalog().ordered()))

@@ -1,0 +1,168 @@
+"""The pytest plugin that turns a hidden suite's run into scorecard rows.
+
+pytest runs in the grader's process, once per grading run (`grader.core.runner`); this object is passed
+to `pytest.main(plugins=[...])`. It supplies the fixtures suites use (`candidate`, `reference`, `rng`,
+`seed`, `worker`, `problem`, `report`), orders checks by category, and keeps one row per test: the worst
+phase wins, and each outcome exception (`grader.outcomes`) sets the row's status and message.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.catalog import Problem
+from grader.core.candidate import Candidate
+from grader.core.session import WorkerSession
+from grader.model import CATEGORIES, CheckResult, Status
+from grader.outcomes import CheckOutcome
+
+_SEVERITY = {Status.PASS: 0, Status.SKIP: 1, Status.FAIL: 2, Status.ERROR: 3}
+
+
+@dataclass
+class RowNotes:
+    """What a passing check wants to say (a gradient's relative error, the speed figure)."""
+
+    text: str = ""
+    speed_ratio: float | None = None
+
+    def note(self, text: str) -> None:
+        self.text = text
+
+    def speed(self, ratio: float, text: str) -> None:
+        self.speed_ratio, self.text = ratio, text
+
+
+@dataclass
+class GradingContext:
+    problem: Problem
+    session: WorkerSession
+    reference: Any
+    seed: int
+    blocked: str | None = None  # why no check can run (the file did not load); every row is then "not run"
+
+
+@dataclass
+class _Row:
+    result: CheckResult
+    notes: RowNotes = field(default_factory=RowNotes)
+    finished: bool = False
+
+
+def _row_name(item: pytest.Item) -> str:
+    doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+    title = doc[0].strip() if doc else ""
+    param = item.callspec.id if hasattr(item, "callspec") else ""
+    if title and param:
+        return f"{title} · {param}"
+    return title or param or item.name
+
+
+def classify(exc: BaseException) -> tuple[Status, str]:
+    if isinstance(exc, CheckOutcome):
+        return Status(exc.status), exc.message
+    if isinstance(exc, pytest.skip.Exception):
+        return Status.SKIP, str(exc.msg)
+    if isinstance(exc, AssertionError):
+        return Status.FAIL, (str(exc).split("\nassert")[0] or "assertion failed")
+    return Status.FAIL, f"the check could not use your result: {type(exc).__name__}: {exc}"
+
+
+class GradingPlugin:
+    def __init__(self, context: GradingContext) -> None:
+        self.context = context
+        self.rows: dict[str, _Row] = {}
+        self.suite_errors: list[str] = []
+        self._candidate = Candidate(context.session)
+
+    # ------------------------------------------------------------------ configuration
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "category(name): the scorecard category of a check")
+        config.addinivalue_line("markers", "cases(attribute): parametrize `case` from a class attribute")
+
+    # ------------------------------------------------------------------ fixtures
+    @pytest.fixture
+    def candidate(self) -> Iterator[Candidate]:
+        yield self._candidate
+        self.context.session.end_test()
+
+    @pytest.fixture
+    def reference(self) -> Any:
+        return self.context.reference
+
+    @pytest.fixture
+    def worker(self) -> WorkerSession:
+        return self.context.session
+
+    @pytest.fixture
+    def problem(self) -> Problem:
+        return self.context.problem
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return self.context.seed
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """Independent per check, reproducible from the run's seed: `--seed N` replays every case."""
+        return np.random.default_rng([self.context.seed, zlib.crc32(request.node.nodeid.encode())])
+
+    @pytest.fixture
+    def report(self, request: pytest.FixtureRequest) -> RowNotes:
+        return self.rows[request.node.nodeid].notes
+
+    # ------------------------------------------------------------------ collection
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.suite_errors.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1]}")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("category")
+            name = marker.args[0] if marker else None
+            if name not in CATEGORIES:
+                self.suite_errors.append(f"{item.nodeid}: category {name!r} is not one of {', '.join(CATEGORIES[1:])}")
+        items.sort(key=lambda it: CATEGORIES.index(self._category(it)))
+        for item in items:
+            self.rows[item.nodeid] = _Row(CheckResult(_row_name(item), self._category(item), Status.PASS))
+        if self.context.blocked is not None:
+            for row in self.rows.values():
+                row.result.status, row.result.message = Status.SKIP, "not run: the file could not be loaded"
+                row.finished = True
+            items[:] = []
+
+    @staticmethod
+    def _category(item: pytest.Item) -> str:
+        marker = item.get_closest_marker("category")
+        return marker.args[0] if marker and marker.args[0] in CATEGORIES else CATEGORIES[-1]
+
+    # ------------------------------------------------------------------ outcomes
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+        yield
+        row = self.rows.get(item.nodeid)
+        if row is None:
+            return
+        row.result.duration_s += call.duration
+        if call.excinfo is not None:
+            status, message = classify(call.excinfo.value)
+            if _SEVERITY[status] > _SEVERITY[row.result.status] or not row.finished:
+                row.result.status, row.result.message = status, message
+            row.finished = True
+        elif call.when == "call" and not row.finished:
+            row.result.status, row.result.message = Status.PASS, row.notes.text
+            row.finished = True
+
+    # ------------------------------------------------------------------ results
+    def results(self) -> list[CheckResult]:
+        return [row.result for row in self.rows.values()]
+
+    def speed_ratio(self) -> float | None:
+        ratios = [row.notes.speed_ratio for row in self.rows.values() if row.notes.speed_ratio is not None]
+        return ratios[0] if ratios else None

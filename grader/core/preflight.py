@@ -1,0 +1,104 @@
+"""Checks on the candidate's file that need no candidate code to run, and the signature check after import.
+
+Reading and parsing happen here, in the grader: a syntax error, a file that is not UTF-8 or a forbidden
+import is reported with its line without ever starting the candidate's code.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+from pathlib import Path
+
+from grader.catalog import Problem
+
+
+class LoadFailure(Exception):
+    """The file cannot be graded at all; the message is the scorecard's single 'load' row."""
+
+
+def check_source(problem: Problem, path: Path) -> None:
+    raw = path.read_bytes()
+    try:
+        source = importlib.util.decode_source(raw)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LoadFailure(
+            f"the file is not valid UTF-8: byte 0x{raw[exc.start]:02x} on line {line}; save it as UTF-8"
+        ) from None
+    except SyntaxError as exc:  # a bad coding cookie
+        raise LoadFailure(f"the file's encoding declaration is invalid: {exc.msg}") from None
+    if not source.strip():
+        raise LoadFailure(f"the file is empty: start from the stub's signatures ({', '.join(problem.functions)})")
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+        text = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
+        raise LoadFailure(f"syntax error on {where}: {exc.msg}{text}") from None
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            top = name.split(".")[0]
+            if top in problem.forbidden_imports:
+                raise LoadFailure(
+                    f"constraint violation on line {node.lineno}: imports {top}; this problem is "
+                    f"{problem.track.capitalize()} only (standard library and numpy)"
+                )
+
+
+def describe_load_error(raised: dict) -> str:
+    kind, message = raised.get("type", "Error"), raised.get("message", "")
+    frames = raised.get("frames") or []
+    where = f" (line {frames[-1]['line']}: {frames[-1]['code']})" if frames else ""
+    if raised.get("is_exit"):
+        return f"the file called sys.exit({message}) while being imported{where}"
+    if kind in ("Timeout", "Crash"):
+        return message
+    return f"importing the file raised {kind}: {message}{where}"
+
+
+def check_functions(problem: Problem, found: dict[str, dict | None]) -> None:
+    for name, spec_params in problem.functions.items():
+        info = found.get(name)
+        wanted = problem.signature(name)
+        if info is None:
+            raise LoadFailure(f"{name} is missing: define {wanted}")
+        if not info.get("callable"):
+            raise LoadFailure(f"{name} is {info.get('type', 'not a function')}, not a function: define {wanted}")
+        problem_text = _call_problem(name, spec_params, info.get("params"))
+        if problem_text:
+            raise LoadFailure(problem_text)
+
+
+def _call_problem(name: str, spec_params: str, params: list | None) -> str | None:
+    """Can the function be called as the grader calls it: required parameters by position, defaulted by name?"""
+    if params is None:
+        return None
+    try:
+        signature = inspect.Signature(
+            [
+                inspect.Parameter(p_name, inspect._ParameterKind(kind), default=None if has_default else inspect.Parameter.empty)
+                for p_name, kind, has_default, _ in params
+            ]
+        )
+    except (ValueError, TypeError):
+        return None  # an unusual signature (e.g. built by a decorator): let the calls speak for themselves
+    spec = ast.parse(f"def f({spec_params}): pass").body[0].args
+    required = len(spec.args) - len(spec.defaults)
+    defaulted = [a.arg for a in spec.args[required:]]
+    try:
+        signature.bind(*range(required), **{k: None for k in defaulted})
+    except TypeError as exc:
+        shown = f"{name}({', '.join(p[0] + ('=' + p[3] if p[2] else '') for p in params)})"
+        reason = str(exc)
+        if "unexpected keyword argument" in reason:
+            missing = reason.split("'")[-2] if "'" in reason else ""
+            reason = f"it has no parameter {missing!r}"
+        return f"{shown} cannot be called as the spec says, {name}({spec_params}): {reason}"
+    return None

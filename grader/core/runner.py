@@ -1,0 +1,115 @@
+"""One grading run: load the candidate in a worker, run the problem's hidden suite, build the report."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from grader.catalog import Problem
+from grader.core.preflight import LoadFailure, check_functions, check_source, describe_load_error
+from grader.core.session import WorkerSession
+from grader.model import CandidateOutput, CheckResult, GradeReport, Status
+from grader.sandbox.client import WorkerConfig
+
+DEFAULT_TIMEOUT_S = 5.0
+DEFAULT_MEMORY_MB = 4096
+# One BLAS thread: timings of candidate and reference stay comparable and the machine stays responsive.
+# glibc malloc keeps large blocks in its heap instead of mmap/munmap for each: on this machine that halves
+# the time of the first runs over fresh (N, D) arrays, which page faults otherwise dominate (PERF_NOTES.md).
+WORKER_ENV = (
+    ("OMP_NUM_THREADS", "1"),
+    ("OPENBLAS_NUM_THREADS", "1"),
+    ("MKL_NUM_THREADS", "1"),
+    ("MALLOC_MMAP_THRESHOLD_", "4294967296"),
+    ("MALLOC_TRIM_THRESHOLD_", "17179869184"),
+)
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    seed: int
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(100_000)
+
+
+def load_reference(problem: Problem) -> ModuleType:
+    """The reference solution, imported in the grader: it is our code, and computes the expected values."""
+    spec = importlib.util.spec_from_file_location(f"normkata_reference_{problem.slug}", problem.solution)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
+    started = time.monotonic()
+    report = GradeReport(problem=problem.slug, title=problem.title, file=str(file), seed=options.seed)
+    session = WorkerSession(
+        file,
+        problem.solution,
+        list(problem.functions),
+        timeout=options.timeout_s,
+        config=WorkerConfig(memory_mb=options.memory_mb, env=WORKER_ENV),
+    )
+    blocked: str | None = None
+    try:
+        try:
+            check_source(problem, file)
+            session.start()  # boots while pytest and the reference are imported below
+            blocked = _load(problem, session)
+        except LoadFailure as failure:
+            blocked = str(failure)
+        rows, speed_ratio = _run_suite(problem, session, options.seed, blocked)
+    finally:
+        session.close()
+    if blocked is not None:
+        rows.insert(0, CheckResult("load the file", "load", Status.ERROR, 0.0, blocked))
+    report.checks, report.speed_ratio = rows, speed_ratio
+    report.output = CandidateOutput(session.output.text, session.output.total_bytes)
+    report.duration_s = time.monotonic() - started
+    return report
+
+
+def _load(problem: Problem, session: WorkerSession) -> str | None:
+    loaded = session.load()
+    if not loaded.ok:
+        return describe_load_error(loaded.raised or {})
+    check_functions(problem, loaded.functions)
+    return None
+
+
+def _run_suite(problem: Problem, session: WorkerSession, seed: int, blocked: str | None) -> tuple[list[CheckResult], float | None]:
+    import pytest
+
+    from grader.core.plugin import GradingContext, GradingPlugin
+
+    plugin = GradingPlugin(GradingContext(problem, session, load_reference(problem), seed, blocked))
+    args = [
+        str(problem.hidden),
+        "--rootdir", str(problem.folder),
+        "-c", str(Path(__file__).with_name("hidden.ini")),
+        "--import-mode=importlib",
+        "--capture=sys",
+        "--strict-markers",
+        "-p", "no:cacheprovider",
+        "-p", "no:faulthandler",
+        "-q",
+    ]  # fmt: skip
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        code = pytest.main(args, plugins=[plugin])
+    rows = plugin.results()
+    problems = plugin.suite_errors or ([] if rows else [f"pytest exited with {code} and collected no checks"])
+    if problems:
+        detail = "; ".join(problems) + " (a bug in the problem's hidden suite, not in your code)"
+        rows.insert(0, CheckResult("hidden suite", "load", Status.ERROR, 0.0, detail))
+    return rows, plugin.speed_ratio()

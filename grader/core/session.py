@@ -1,0 +1,203 @@
+"""One grading run's connection to the candidate: a worker holding the candidate's module.
+
+It turns every way a call can go wrong into a check outcome (`grader.outcomes`), restarts the worker
+after a crash or a hang, and stops calling a function that hung or crashed once: its remaining checks are
+reported as not run, which keeps a file with an infinite loop to one timeout per function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.outcomes import CandidateCrashed, CandidateRaised, NotRun
+from grader.sandbox.client import CapturedOutput, Worker, WorkerConfig, WorkerDied, WorkerTimeout
+from grader.sandbox.protocol import Opaque, ProtocolError, Ref
+
+
+@dataclass
+class LoadResult:
+    ok: bool
+    raised: dict | None = None
+    functions: dict[str, dict | None] = field(default_factory=dict)
+
+
+@dataclass
+class CallResult:
+    value: Any
+    elapsed: float
+    args_after: list | None = None
+    kwargs_after: dict | None = None
+
+
+def describe_raised(fn: str, raised: dict) -> CandidateRaised:
+    """Teach with the candidate's own exception: type, message and the line of their file it came from."""
+    frames = raised.get("frames") or []
+    if raised.get("is_not_implemented"):
+        where = frames[-1]["function"] if frames else fn
+        return CandidateRaised(f"not implemented yet ({where} raises NotImplementedError)", not_implemented=True)
+    if raised.get("is_exit"):
+        text = f"{fn} called sys.exit({raised['message']}) instead of returning"
+    else:
+        text = f"{fn} raised {raised['type']}: {raised['message']}".rstrip(": ")
+    if frames:
+        last = frames[-1]
+        text += f" (line {last['line']}, in {last['function']}: {last['code']})"
+    return CandidateRaised(text)
+
+
+class WorkerSession:
+    def __init__(
+        self,
+        candidate: Path,
+        reference: Path | None,
+        functions: list[str],
+        *,
+        timeout: float,
+        config: WorkerConfig,
+    ) -> None:
+        self.candidate, self.reference, self.functions = candidate, reference, functions
+        self.timeout, self.config = timeout, config
+        self.output = CapturedOutput()
+        self.generation = 0
+        self._worker: Worker | None = None
+        self._loaded = False
+        self._broken: dict[str, str] = {}
+        self._origins: dict[int, tuple[Any, int, Ref]] = {}
+        self._to_drop: list[int] = []
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Spawn the worker now; it boots (imports NumPy) while the grader does its own set-up."""
+        if self._worker is None or not self._worker.alive:
+            self._worker = Worker(self.config, self.output)
+            self.generation += 1
+            self._loaded = False
+
+    def load(self) -> LoadResult:
+        self.start()
+        message = {
+            "op": "load",
+            "candidate": str(self.candidate),
+            "reference": str(self.reference) if self.reference else None,
+            "functions": self.functions,
+        }
+        try:
+            reply = self._worker.request(message, self.timeout + 10.0)
+        except WorkerTimeout as exc:
+            return LoadResult(False, {"type": "Timeout", "message": f"importing the file took longer than {exc.seconds:g} s"})
+        except (WorkerDied, ProtocolError) as exc:
+            return LoadResult(False, {"type": "Crash", "message": f"{exc} while importing the file"})
+        self._loaded = bool(reply.get("ok"))
+        return LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
+    def end_test(self) -> None:
+        """Forget values kept for the last check, so the worker's memory does not grow across checks."""
+        self._to_drop.extend(ref.handle for _, gen, ref in self._origins.values() if gen == self.generation and not ref.path)
+        self._origins.clear()
+
+    # ----------------------------------------------------------------- calls
+    def call(self, fn: str, args: tuple, kwargs: dict, *, return_args: bool = False, impl: str = "candidate") -> CallResult:
+        message = {
+            "op": "call",
+            "fn": fn,
+            "impl": impl,
+            "args": self._outgoing(args),
+            "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
+            "return_args": return_args,
+        }
+        reply = self._exchange(fn, lambda worker: worker.request(message, self.timeout))
+        if not reply.get("ok"):
+            raise describe_raised(fn, reply.get("raised") or {})
+        value = reply.get("value")
+        self._remember(value, reply["ref"])
+        return CallResult(value, float(reply.get("elapsed", 0.0)), reply.get("args_after"), reply.get("kwargs_after"))
+
+    def batch(self, fn: str, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None) -> list:
+        """fn evaluated on perturbed copies of args, each result selected by `select` (see worker.op_batch)."""
+        message = {
+            "op": "batch",
+            "fn": fn,
+            "args": self._outgoing(args),
+            "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
+            "perturb": perturb,
+            "select": select,
+        }
+
+        def run(worker: Worker) -> list:
+            values = []
+            for reply in worker.stream(message, len(perturb), self.timeout):
+                if not reply.get("ok"):
+                    raise describe_raised(fn, reply.get("raised") or {})
+                values.append(reply["value"])
+            return values
+
+        return self._exchange(fn, run)
+
+    def bench(self, label: str, request: dict, timeout: float) -> dict:
+        if self._broken:
+            fn, why = next(iter(self._broken.items()))
+            raise NotRun(f"not run: {fn} {why} earlier")
+        reply = self._exchange(label, lambda worker: worker.request({"op": "bench", **request}, timeout))
+        if not reply.get("ok"):
+            raise describe_raised(label, reply.get("raised") or {})
+        return reply
+
+    def _exchange(self, fn: str, action: Any) -> Any:
+        if fn in self._broken:
+            raise NotRun(f"not run: {fn} {self._broken[fn]} earlier")
+        self._ensure_loaded()
+        if self._to_drop:
+            self._worker.request({"op": "forget", "handles": self._to_drop}, self.timeout)
+            self._to_drop = []
+        try:
+            return action(self._worker)
+        except WorkerTimeout as exc:
+            self._broken[fn] = f"timed out after {exc.seconds:g} s"
+            raise CandidateCrashed(
+                f"{fn} did not return within {exc.seconds:g} s (an endless loop? `--timeout` raises the limit); "
+                "its remaining checks are not run"
+            ) from None
+        except WorkerDied as exc:
+            self._broken[fn] = "crashed the worker"
+            raise CandidateCrashed(f"{exc} while running {fn}; its remaining checks are not run") from None
+        except ProtocolError as exc:
+            self._broken[fn] = "returned something unreadable"
+            if self._worker is not None:
+                self._worker.kill()
+            raise CandidateCrashed(f"{fn}: {exc}") from None
+
+    def _ensure_loaded(self) -> None:
+        if self._worker is not None and self._worker.alive and self._loaded:
+            return
+        result = self.load()
+        if not result.ok:
+            raise CandidateCrashed("the file could not be loaded again after the worker was restarted")
+
+    # ----------------------------------------------------------------- identity of returned values
+    def _remember(self, value: Any, ref: Ref) -> None:
+        """Values handed back later (a cache, say) travel as references to the worker's original object."""
+        self._register(value, ref)
+        if type(value) in (tuple, list):
+            for i, item in enumerate(value):
+                self._register(item, Ref(ref.handle, (i,)))
+
+    def _register(self, value: Any, ref: Ref) -> None:
+        if isinstance(value, (list, dict, Opaque)) or (type(value) is tuple and value) or hasattr(value, "__array__"):
+            self._origins[id(value)] = (value, self.generation, ref)
+
+    def _outgoing(self, args: tuple) -> tuple:
+        return tuple(self._outgoing_one(a) for a in args)
+
+    def _outgoing_one(self, value: Any) -> Any:
+        if id(value) not in self._origins:
+            return value.ref if isinstance(value, Opaque) else value
+        _, generation, ref = self._origins[id(value)]
+        if generation != self.generation:
+            raise NotRun("not run: this value came from a worker process that has since been restarted")
+        return ref

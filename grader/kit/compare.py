@@ -1,0 +1,142 @@
+"""Comparisons that explain themselves.
+
+A failing check should read like a reviewer's comment: what was expected, what came back (type, shape,
+dtype, the worst element and where), and, when the wrong answer matches a known mistake, its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from grader.outcomes import CheckFailed
+
+Diagnoses = Mapping[str, Callable[[], Any]]
+
+
+def rel_error(x: Any, y: Any) -> float:
+    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def describe(value: Any) -> str:
+    """A short, human name for what came back: 'None', 'a list', 'an array of shape (3, 4) float32'."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.matrix):
+        return f"an np.matrix of shape {value.shape}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"a NumPy scalar ({type(value).__name__})"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    type_name = getattr(value, "type_name", None) or type(value).__name__
+    article = "an" if type_name[:1].lower() in "aeiou" else "a"
+    return f"{article} {type_name}"
+
+
+def fmt_index(index: tuple) -> str:
+    return "(" + ", ".join(str(int(i)) for i in index) + ")" if len(index) != 1 else f"[{int(index[0])}]"
+
+
+def expect_array(value: Any, what: str, *, shape: tuple | None = None, dtype: Any = None) -> np.ndarray:
+    """`value` must be a plain ndarray (of `shape` and `dtype`, when given); otherwise say what it was."""
+    if isinstance(value, np.matrix):
+        raise CheckFailed(f"{what}: got an np.matrix; return a plain ndarray (np.asarray(...))")
+    if not isinstance(value, np.ndarray):
+        raise CheckFailed(f"{what}: expected a NumPy array, got {describe(value)}")
+    if shape is not None and value.shape != tuple(shape):
+        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got {value.shape}{_shape_hint(value.shape, tuple(shape))}")
+    if dtype is not None and value.dtype != np.dtype(dtype):
+        raise CheckFailed(f"{what}: expected dtype {np.dtype(dtype)} (the input's), got {value.dtype}")
+    return value
+
+
+def _shape_hint(got: tuple, want: tuple) -> str:
+    if len(want) == 2 and got == want[::-1]:
+        return " (transposed?)"
+    if got == (1,) + want:
+        return f" (keep gamma's shape: reshape or sum without keepdims)"
+    if (1,) + got == want:
+        return " (it must keep the leading 1, like gamma)"
+    if int(np.prod(got)) == int(np.prod(want)):
+        return " (same number of elements: a reshape or a reduction over the wrong axis?)"
+    if len(got) < len(want):
+        return " (summed over an axis that should stay?)"
+    return ""
+
+
+def assert_close(
+    got: Any,
+    want: np.ndarray,
+    what: str,
+    *,
+    rtol: float,
+    atol: float | None = None,
+    dtype: Any = None,
+    diagnoses: Diagnoses | None = None,
+) -> None:
+    """Elementwise |got - want| <= atol + rtol*|want|; atol defaults to rtol * max|want| (scale-aware).
+
+    `diagnoses` maps a known mistake's description to a function computing what that mistake would have
+    returned; the first one the wrong answer matches is named in the message.
+    """
+    want = np.asarray(want)
+    got = expect_array(got, what, shape=want.shape, dtype=dtype)
+    bad_values = ~np.isfinite(got)
+    if bad_values.any() and np.isfinite(want).all():
+        index = np.unravel_index(int(np.argmax(bad_values)), got.shape) if got.ndim else ()
+        kind = "NaN" if np.isnan(got[index]) else "inf"
+        raise CheckFailed(
+            f"{what}: contains {kind} ({int(bad_values.sum())} of {got.size} elements) first at {fmt_index(index)}"
+            f"{_diagnosis(got, want, diagnoses, rtol, atol)}"
+        )
+    scale = float(np.max(np.abs(want))) if want.size else 0.0
+    atol = rtol * max(scale, 1e-12) if atol is None else atol
+    err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    bad = err > atol + rtol * np.abs(want)
+    if not bad.any():
+        return
+    index = np.unravel_index(int(np.argmax(np.where(bad, err, -1.0))), got.shape) if got.ndim else ()
+    raise CheckFailed(
+        f"{what}: max error {float(err[index]):.3g} at {fmt_index(index)}: expected {float(want[index]):.6g}, "
+        f"got {float(got[index]):.6g} ({int(bad.sum())} of {got.size} elements off; tolerance {rtol:g} relative)"
+        f"{_diagnosis(got, want, diagnoses, rtol, atol)}"
+    )
+
+
+def _matches(got: np.ndarray, candidate: Any, rtol: float, atol: float | None) -> bool:
+    try:
+        other = np.asarray(candidate, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if other.shape != got.shape or not np.all(np.isfinite(other)) or not np.all(np.isfinite(got)):
+        return False
+    scale = float(np.max(np.abs(other))) if other.size else 0.0
+    tol = (atol if atol is not None else rtol * max(scale, 1e-12)) + rtol * np.abs(other)
+    return bool(np.all(np.abs(got - other) <= tol * 10))
+
+
+def _diagnosis(got: np.ndarray, want: np.ndarray, diagnoses: Diagnoses | None, rtol: float, atol: float | None) -> str:
+    """Name the first known mistake the wrong answer matches, else a generic pattern if one fits."""
+    for label, model in (diagnoses or {}).items():
+        with np.errstate(all="ignore"):
+            try:
+                mistaken = model()
+            except (ValueError, FloatingPointError, ZeroDivisionError):
+                continue  # this mistake cannot produce an answer of this shape
+            if _matches(got, mistaken, rtol, atol):
+                return f". Looks like {label}"
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(w))) or not np.any(w):
+        return ""
+    if not np.any(g):
+        return ". Every element is 0: is a term or the return value missing?"
+    factor = float(np.vdot(g, w) / np.vdot(w, w))
+    if abs(factor - 1) > 1e-3 and _matches(g, factor * w, rtol, atol):
+        return f". Every element is {factor:.4g}× the expected one: a wrong normalizing count or a missing factor?"
+    return ""

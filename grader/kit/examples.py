@@ -1,0 +1,142 @@
+"""The spec's examples, run as checks straight from the spec.
+
+A problem's README holds its examples in one fixed shape, so the text a candidate reads *is* the check
+that runs; they cannot drift apart:
+
+    ### Example 2 — a title
+    ```python
+    x = np.array(...)                       # any code; the problem's functions are the candidate's
+    y, cache = layernorm_forward(x, ...)
+    ```
+    Expected, within 1e-6:
+    ```text
+    y ≈ [[-1.5, 0.5], [-1.5, 0.5]]          # one expectation per `EXPR ≈ VALUE`; VALUE is a literal
+    dx.sum(axis=0) ≈ [0.0, 0.0]
+    ```
+
+Each expectation becomes one scorecard row; the example's code runs once for all of its rows.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.kit.compare import assert_close, describe
+from grader.outcomes import CheckFailed, CheckOutcome
+
+_HEADING = re.compile(r"^### Example (\d+)\s*(?:[—-]\s*(.*))?$", re.M)
+_CODE = re.compile(r"```python\n(.*?)```", re.S)
+_EXPECTED = re.compile(r"Expected, within ([0-9.eE+-]+):\s*\n```text\n(.*?)```", re.S)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    example: int
+    title: str
+    code: str
+    expr: str
+    value: Any
+    tolerance: float
+
+    @property
+    def label(self) -> str:
+        return f"example {self.example}: {self.expr}"
+
+
+class SpecFormatError(ValueError):
+    """The README's examples are not in the shape this module reads (a bug in the problem, not the candidate)."""
+
+
+def parse_examples(readme: str) -> list[Expectation]:
+    section = readme.split("\n## Examples", 1)
+    if len(section) < 2:
+        raise SpecFormatError("the spec has no '## Examples' section")
+    body = re.split(r"\n## ", section[1], maxsplit=1)[0]
+    headings = list(_HEADING.finditer(body))
+    if not headings:
+        raise SpecFormatError("the Examples section has no '### Example N' headings")
+    found: list[Expectation] = []
+    for i, heading in enumerate(headings):
+        chunk = body[heading.end() : headings[i + 1].start() if i + 1 < len(headings) else len(body)]
+        code, expected = _CODE.search(chunk), _EXPECTED.search(chunk)
+        if not code or not expected:
+            raise SpecFormatError(f"example {heading.group(1)} needs a python block and an 'Expected, within TOL:' block")
+        for expr, value in _expectation_lines(expected.group(2)):
+            found.append(
+                Expectation(int(heading.group(1)), (heading.group(2) or "").strip(), code.group(1), expr, value, float(expected.group(1)))
+            )
+    return found
+
+
+def _expectation_lines(block: str) -> list[tuple[str, Any]]:
+    """Split 'EXPR ≈ VALUE' statements; a VALUE may continue over several lines."""
+    statements: list[tuple[str, Any]] = []
+    pending = ""
+    for line in block.splitlines():
+        pending = f"{pending} {line.strip()}".strip() if pending else line.strip()
+        if not pending:
+            continue
+        if "≈" not in pending:
+            raise SpecFormatError(f"expected 'EXPR ≈ VALUE', got {pending!r}")
+        expr, value_text = (part.strip() for part in pending.split("≈", 1))
+        try:
+            value = ast.literal_eval(value_text)
+        except (SyntaxError, ValueError):
+            continue  # the value goes on on the next line
+        statements.append((expr, value))
+        pending = ""
+    if pending:
+        raise SpecFormatError(f"unfinished expectation {pending!r}")
+    return statements
+
+
+def spec_examples(test_file: str) -> Any:
+    """A parametrized test over the examples of the README next to the suite's folder (`hidden/..`)."""
+    readme = Path(test_file).resolve().parents[1] / "README.md"
+    expectations = parse_examples(readme.read_text(encoding="utf-8"))
+    runs: dict[int, dict | CheckOutcome] = {}
+
+    @pytest.mark.category("examples")
+    @pytest.mark.parametrize("expectation", expectations, ids=[e.label for e in expectations])
+    def test_example(expectation: Expectation, candidate: Any, problem: Any) -> None:
+        if expectation.example not in runs:
+            runs[expectation.example] = _run_example(expectation.code, candidate, problem.functions)
+        outcome = runs[expectation.example]
+        if isinstance(outcome, CheckOutcome):
+            raise type(outcome)(outcome.message)
+        check_expectation(expectation, outcome)
+
+    return test_example
+
+
+def _run_example(code: str, candidate: Any, functions: list[str]) -> dict | CheckOutcome:
+    namespace: dict[str, Any] = {"np": np}
+    namespace.update({name: getattr(candidate, name) for name in functions})
+    try:
+        exec(compile(code, "<spec example>", "exec"), namespace)
+    except CheckOutcome as outcome:
+        return outcome
+    except Exception as exc:  # the candidate's results broke the example's own code (e.g. unpacking)
+        return CheckFailed(f"the example's code failed on your results: {type(exc).__name__}: {exc}")
+    return namespace
+
+
+def check_expectation(expectation: Expectation, namespace: dict) -> None:
+    try:
+        got = eval(expectation.expr, {"np": np}, namespace)  # noqa: S307 - the spec's own expression
+    except Exception as exc:
+        names = [n for n in namespace if n in expectation.expr and n != "np"]
+        shown = ", ".join(f"{n} is {describe(namespace[n])}" for n in names)
+        raise CheckFailed(f"could not evaluate `{expectation.expr}` on your result ({shown}): {exc}") from None
+    if isinstance(got, (list, tuple)) and not isinstance(expectation.value, (list, tuple)):
+        raise CheckFailed(f"{expectation.expr}: expected a number, got {describe(got)}")
+    if isinstance(got, (int, float, np.generic)):
+        got = np.asarray(got)
+    assert_close(got, np.asarray(expectation.value, dtype=np.float64), expectation.expr, rtol=0.0, atol=expectation.tolerance)

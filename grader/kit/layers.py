@@ -1,0 +1,311 @@
+"""Generic checks for normalization layers with a learnable scale and shift (LayerNorm, BatchNorm, ...).
+
+A problem's hidden suite describes its layer once (`AffineNorm`: function names, statistics axis, how
+it is called) and subclasses `NormLayerChecks` with its cases; every contract, hidden, gradcheck and speed
+check below then applies to it. Problem-specific checks are ordinary test functions beside the class.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.kit import mistakes
+from grader.kit.compare import assert_close, describe, expect_array, fmt_index
+from grader.kit.gradcheck import assert_gradient, remote_numerical_gradient
+from grader.kit.speed import measure_speed
+from grader.outcomes import CheckFailed
+
+category = pytest.mark.category
+cases = pytest.mark.cases
+
+
+@dataclass(frozen=True)
+class Case:
+    """One family of random inputs. `data` picks the statistics of x within each normalized group."""
+
+    name: str
+    n: int
+    d: int
+    data: str = "normal"  # normal | tiny_var (var ~ 1e-6) | offset (mean ~ 1e4) | constant
+    dtype: str = "float64"
+    gamma_shape: str = "vector"  # vector: (D,) | row: (1, D)
+    eps: float | None = None  # None: not passed, so the function's default applies
+
+    @property
+    def label(self) -> str:
+        extras = [self.dtype] if self.dtype not in ("float64", self.name) else []
+        extras += ["gamma (1, D)"] if self.gamma_shape == "row" and "gamma" not in self.name else []
+        if self.name == "gamma":
+            return "gamma (1, D)" if self.gamma_shape == "row" else "gamma (D,)"
+        extras += [f"eps={self.eps:g}"] if self.eps is not None else []
+        return f"{self.name} {self.n}×{self.d}" + (f", {', '.join(extras)}" if extras else "")
+
+    @property
+    def rtol(self) -> float:
+        return 1e-4 if self.dtype == "float32" else 1e-7
+
+
+@dataclass
+class Inputs:
+    x: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+    eps: float | None
+
+    def copy(self) -> Inputs:
+        return Inputs(self.x.copy(), self.gamma.copy(), self.beta.copy(), self.eps)
+
+
+def unpack(value: Any, names: tuple[str, ...], fn: str) -> tuple:
+    """The function must return a tuple (or list) of exactly len(names) values."""
+    shape = "(" + ", ".join(names) + ")"
+    if not isinstance(value, (tuple, list)):
+        raise CheckFailed(f"{fn} must return {shape}; it returned {describe(value)}")
+    if len(value) != len(names):
+        raise CheckFailed(f"{fn} must return {len(names)} values {shape}; it returned {len(value)}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class AffineNorm:
+    """How the generic checks call one problem: f(x, gamma, beta, eps=...) -> (out, cache)."""
+
+    forward: str
+    backward: str
+    stat_axis: int  # the axis statistics are taken over: 1 for LayerNorm (per row), 0 for BatchNorm
+    default_eps: float = 1e-5
+    outputs: tuple[str, ...] = ("out", "cache")
+    grads: tuple[str, ...] = ("dx", "dgamma", "dbeta")
+    params: tuple[str, ...] = ("x", "gamma", "beta")
+
+    # ------------------------------------------------------------------ inputs
+    def make_inputs(self, rng: np.random.Generator, case: Case) -> Inputs:
+        n, d = case.n, case.d
+        group = (n, 1) if self.stat_axis == 1 else (1, d)
+        z = rng.standard_normal((n, d))
+        if case.data == "normal":
+            loc, scale = rng.uniform(-3, 3, group), rng.uniform(0.5, 3, group)
+        elif case.data == "tiny_var":
+            loc, scale = rng.uniform(-1, 1, group), 1e-3 * rng.uniform(0.5, 1.5, group)
+        elif case.data == "offset":
+            loc, scale = 1e4 + rng.uniform(-10, 10, group), 1e-2 * rng.uniform(0.5, 2, group)
+        elif case.data == "constant":
+            loc, scale = rng.uniform(-3, 3, group), np.zeros(group)
+        else:
+            raise ValueError(f"unknown data kind {case.data!r}")
+        x = (loc + scale * z).astype(case.dtype)
+        gamma = rng.normal(1.0, 0.5, d).astype(case.dtype)
+        beta = rng.normal(0.0, 1.0, d).astype(case.dtype)
+        if case.gamma_shape == "row":
+            gamma, beta = gamma.reshape(1, d), beta.reshape(1, d)
+        return Inputs(x, gamma, beta, case.eps)
+
+    def eps(self, inputs: Inputs) -> float:
+        return self.default_eps if inputs.eps is None else inputs.eps
+
+    # ------------------------------------------------------------------ calls
+    def forward_args(self, inputs: Inputs) -> tuple[tuple, dict]:
+        return (inputs.x, inputs.gamma, inputs.beta), ({} if inputs.eps is None else {"eps": inputs.eps})
+
+    def call_forward(self, impl: Any, inputs: Inputs) -> tuple:
+        args, kwargs = self.forward_args(inputs)
+        return unpack(getattr(impl, self.forward)(*args, **kwargs), self.outputs, self.forward)
+
+    def call_backward(self, impl: Any, dout: np.ndarray, cache: Any) -> tuple:
+        return unpack(getattr(impl, self.backward)(dout, cache), self.grads, self.backward)
+
+    def reference_grads(self, reference: Any, inputs: Inputs, dout: np.ndarray) -> tuple:
+        _, cache = self.call_forward(reference, inputs.copy())
+        return self.call_backward(reference, dout.copy(), cache)
+
+    # ------------------------------------------------------------------ known mistakes
+    def forward_diagnoses(self, inputs: Inputs) -> dict:
+        return mistakes.forward_mistakes(inputs.x, inputs.gamma, inputs.beta, self.eps(inputs), self.stat_axis, 1 - self.stat_axis)
+
+    def grad_diagnoses(self, inputs: Inputs, dout: np.ndarray) -> dict[str, dict]:
+        reduce_axis = 0  # gamma/beta are per feature: their gradients sum over the batch
+        by_param = mistakes.param_grad_mistakes(inputs.x, self.eps(inputs), dout, self.stat_axis, reduce_axis, inputs.gamma.shape)
+        by_param["dx"] = mistakes.dx_mistakes(inputs.x, inputs.gamma, self.eps(inputs), dout, self.stat_axis)
+        return by_param
+
+    # ------------------------------------------------------------------ speed
+    def speed_source(self) -> str:
+        return f"""
+def setup(rng, n, d):
+    x = rng.random((n, d)) * 4.0 - 1.5
+    return x, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d), rng.random((n, d)) - 0.5
+
+def run(impl, x, gamma, beta, dout):
+    out, cache = impl.{self.forward}(x, gamma, beta)
+    impl.{self.backward}(dout, cache)
+"""
+
+
+def _first_difference(before: np.ndarray, after: Any) -> str:
+    if not isinstance(after, np.ndarray) or after.shape != before.shape:
+        return "it was replaced"
+    diff = np.abs(after.astype(np.float64) - before.astype(np.float64))
+    index = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    return f"largest change {float(diff[index]):.3g} at {fmt_index(index)}"
+
+
+class NormLayerChecks:
+    """Subclass as `class TestX(NormLayerChecks)` in a hidden suite and set the attributes below."""
+
+    layer: AffineNorm
+    hidden_cases: tuple[Case, ...] = ()
+    gradcheck_cases: tuple[Case, ...] = (Case("small", 4, 5), Case("wide", 3, 8))
+    gamma_shapes: tuple[str, ...] = ("vector",)
+    contract_size: tuple[int, int] = (6, 5)
+    speed_sizes: tuple[tuple[int, int], ...] = ((2048, 1024), (512, 1024), (128, 1024), (32, 1024))
+    gradcheck_threshold: float = 1e-6
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        marker = metafunc.definition.get_closest_marker("cases")
+        if marker is None:
+            return
+        chosen = getattr(self, marker.args[0])
+        if "param" in metafunc.fixturenames:
+            combos = list(itertools.product(chosen, self.layer.params))
+            ids = [f"{self.layer.grads[self.layer.params.index(p)]}, {c.label}" for c, p in combos]
+            metafunc.parametrize(("case", "param"), combos, ids=ids)
+        else:
+            metafunc.parametrize("case", chosen, ids=[c.label for c in chosen])
+
+    @property
+    def contract_cases(self) -> list[Case]:
+        n, d = self.contract_size
+        return [Case("gamma", n, d, gamma_shape=shape) for shape in self.gamma_shapes]
+
+    # ================================================================== contract
+    @category("contract")
+    def test_forward_returns_output_and_cache(self, candidate: Any, rng: np.random.Generator) -> None:
+        """forward returns (out, cache), out shaped like x"""
+        inputs = self.layer.make_inputs(rng, self.contract_cases[0])
+        out, _ = self.layer.call_forward(candidate, inputs)
+        expect_array(out, "out", shape=inputs.x.shape, dtype=inputs.x.dtype)
+
+    @category("contract")
+    @cases("contract_cases")
+    def test_backward_returns_gradients_shaped_like_inputs(self, case: Case, candidate: Any, rng: np.random.Generator) -> None:
+        """backward returns a gradient per input, in its shape"""
+        inputs = self.layer.make_inputs(rng, case)
+        _, cache = self.layer.call_forward(candidate, inputs)
+        grads = self.layer.call_backward(candidate, rng.standard_normal(inputs.x.shape), cache)
+        for name, grad, param in zip(self.layer.grads, grads, self.layer.params):
+            expect_array(grad, name, shape=getattr(inputs, param).shape)
+
+    @category("contract")
+    def test_keeps_float32(self, candidate: Any, rng: np.random.Generator) -> None:
+        """float32 in, float32 out"""
+        inputs = self.layer.make_inputs(rng, replace(self.contract_cases[0], dtype="float32"))
+        out, cache = self.layer.call_forward(candidate, inputs)
+        expect_array(out, "out", dtype=np.float32)
+        grads = self.layer.call_backward(candidate, rng.standard_normal(inputs.x.shape).astype(np.float32), cache)
+        for name, grad in zip(self.layer.grads, grads):
+            expect_array(grad, name, dtype=np.float32)
+
+    @category("contract")
+    def test_inputs_not_modified(self, candidate: Any, rng: np.random.Generator) -> None:
+        """inputs are not modified in place"""
+        inputs = self.layer.make_inputs(rng, self.contract_cases[0])
+        args, kwargs = self.layer.forward_args(inputs)
+        forward = getattr(candidate, self.layer.forward)
+        result = forward.run(*args, return_args=True, **kwargs)
+        self._assert_unchanged(self.layer.forward, self.layer.params, args, result.args_after)
+        _, cache = unpack(result.value, self.layer.outputs, self.layer.forward)
+        dout = rng.standard_normal(inputs.x.shape)
+        back = getattr(candidate, self.layer.backward).run(dout, cache, return_args=True)
+        self._assert_unchanged(self.layer.backward, ("dout",), (dout,), back.args_after)
+
+    @staticmethod
+    def _assert_unchanged(fn: str, names: tuple[str, ...], before: tuple, after: list | None) -> None:
+        for name, old, new in zip(names, before, after or []):
+            if isinstance(old, np.ndarray) and not (isinstance(new, np.ndarray) and np.array_equal(old, new)):
+                raise CheckFailed(
+                    f"{fn} modified its input {name} in place ({_first_difference(old, new)}); "
+                    "the caller still needs it: work on a copy (e.g. x - mu, not x -= mu)"
+                )
+
+    @category("contract")
+    def test_finite_on_constant_input(self, candidate: Any, rng: np.random.Generator) -> None:
+        """finite results for zero-variance input"""
+        n, d = self.contract_size
+        inputs = self.layer.make_inputs(rng, Case("constant", n, d, data="constant"))
+        out, cache = self.layer.call_forward(candidate, inputs)
+        expect_array(out, "out", shape=inputs.x.shape)
+        grads = self.layer.call_backward(candidate, rng.standard_normal(inputs.x.shape), cache)
+        for name, value in zip(("out",) + self.layer.grads, (out,) + grads):
+            if isinstance(value, np.ndarray) and not np.all(np.isfinite(value)):
+                raise CheckFailed(f"{name} contains NaN or inf when the variance is 0: is eps inside the square root?")
+
+    @category("contract")
+    def test_cache_belongs_to_its_call(self, candidate: Any, reference: Any, rng: np.random.Generator) -> None:
+        """backward uses its own cache (no global state)"""
+        first = self.layer.make_inputs(rng, self.contract_cases[0])
+        second = self.layer.make_inputs(rng, self.contract_cases[0])
+        _, cache = self.layer.call_forward(candidate, first)
+        self.layer.call_forward(candidate, second)
+        dout = rng.standard_normal(first.x.shape)
+        got = self.layer.call_backward(candidate, dout, cache)
+        want = self.layer.reference_grads(reference, first, dout)
+        try:
+            for name, g, w in zip(self.layer.grads, got, want):
+                assert_close(g, w, name, rtol=1e-6)
+        except CheckFailed as failure:
+            raise CheckFailed(
+                f"after forward(x1), forward(x2), backward(dout, cache1) the gradients are not those of x1: "
+                f"keep what backward needs in the returned cache, not in globals or attributes ({failure.message})"
+            ) from None
+
+    # ================================================================== hidden (against the reference)
+    @category("hidden")
+    @cases("hidden_cases")
+    def test_forward_matches_reference(self, case: Case, candidate: Any, reference: Any, rng: np.random.Generator) -> None:
+        """forward vs reference"""
+        inputs = self.layer.make_inputs(rng, case)
+        want, _ = self.layer.call_forward(reference, inputs.copy())
+        got, _ = self.layer.call_forward(candidate, inputs)
+        assert_close(got, want, "out", rtol=case.rtol, dtype=inputs.x.dtype, diagnoses=self.layer.forward_diagnoses(inputs))
+
+    @category("hidden")
+    @cases("hidden_cases")
+    def test_backward_matches_reference(self, case: Case, candidate: Any, reference: Any, rng: np.random.Generator) -> None:
+        """backward vs reference"""
+        inputs = self.layer.make_inputs(rng, case)
+        dout = rng.standard_normal(inputs.x.shape).astype(case.dtype)
+        want = self.layer.reference_grads(reference, inputs, dout)
+        _, cache = self.layer.call_forward(candidate, inputs)
+        got = self.layer.call_backward(candidate, dout, cache)
+        diagnoses = self.layer.grad_diagnoses(inputs, dout)
+        for name, g, w in zip(self.layer.grads, got, want):
+            assert_close(g, w, name, rtol=case.rtol * 10, dtype=inputs.x.dtype, diagnoses=diagnoses.get(name))
+
+    # ================================================================== gradcheck
+    @category("gradcheck")
+    @cases("gradcheck_cases")
+    def test_gradient_matches_numerical(self, case: Case, param: str, candidate: Any, rng: np.random.Generator, report: Any) -> None:
+        """matches central differences"""
+        inputs = self.layer.make_inputs(rng, case)
+        dout = rng.standard_normal(inputs.x.shape)
+        _, cache = self.layer.call_forward(candidate, inputs)
+        grads = self.layer.call_backward(candidate, dout, cache)
+        index = self.layer.params.index(param)
+        args, kwargs = self.layer.forward_args(inputs)
+        numeric = remote_numerical_gradient(getattr(candidate, self.layer.forward), args, kwargs, index, dout)
+        err = assert_gradient(grads[index], numeric, self.layer.grads[index], self.gradcheck_threshold)
+        report.note(f"relative error {err:.1e} (threshold {self.gradcheck_threshold:.0e})")
+
+    # ================================================================== speed
+    @category("speed")
+    def test_speed(self, worker: Any, seed: int, report: Any) -> None:
+        """forward + backward time vs reference"""
+        figure = measure_speed(
+            worker, f"{self.layer.forward}/{self.layer.backward}", self.layer.speed_source(), list(self.speed_sizes), seed=seed
+        )
+        report.speed(figure.ratio, figure.describe())

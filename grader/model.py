@@ -1,0 +1,87 @@
+"""The one result model: the scorecard, `--json` and (later) the session store all read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# Scorecard order. "load" only appears when the file could not be loaded at all.
+CATEGORIES = ("load", "examples", "contract", "hidden", "gradcheck", "speed")
+
+
+class Status(str, Enum):
+    PASS = "pass"  # ran and was right
+    FAIL = "fail"  # the candidate's code ran and was wrong, or raised
+    ERROR = "error"  # could not run to an answer: the file did not load, a hang, a crash
+    SKIP = "skip"  # not run, because an earlier failure made it moot; counts as not passed
+
+
+@dataclass
+class CheckResult:
+    name: str
+    category: str
+    status: Status
+    duration_s: float = 0.0
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "category": self.category,
+            "status": self.status.value,
+            "duration_s": round(self.duration_s, 4),
+            "message": self.message,
+        }
+
+
+@dataclass
+class CandidateOutput:
+    """What the candidate printed during the run (kept up to a limit, the rest counted)."""
+
+    text: str = ""
+    total_bytes: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_bytes > len(self.text.encode("utf-8", errors="replace"))
+
+
+@dataclass
+class GradeReport:
+    problem: str
+    title: str
+    file: str
+    seed: int
+    checks: list[CheckResult] = field(default_factory=list)
+    duration_s: float = 0.0
+    speed_ratio: float | None = None
+    output: CandidateOutput = field(default_factory=CandidateOutput)
+
+    @property
+    def passed(self) -> int:
+        return sum(c.status is Status.PASS for c in self.checks)
+
+    @property
+    def total(self) -> int:
+        return len(self.checks)
+
+    @property
+    def all_passed(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "problem": self.problem,
+            "file": self.file,
+            "seed": self.seed,
+            "passed": self.passed,
+            "total": self.total,
+            "duration_s": round(self.duration_s, 3),
+            "speed_ratio": None if self.speed_ratio is None else round(self.speed_ratio, 3),
+            "checks": [c.to_json() for c in self.checks],
+            "output": {"text": self.output.text, "total_bytes": self.output.total_bytes, "truncated": self.output.truncated},
+        }

@@ -1,0 +1,87 @@
+"""Everything the user sees: the rich scorecard, the catalog table and the `--json` document.
+
+Render functions are pure (they build renderables from the model); the CLI owns the Console. Text that
+comes from the candidate (exception messages, printed output) only ever goes through `Text`, never markup.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader.catalog import Problem
+from grader.model import GradeReport, Status
+
+MARKS = {
+    Status.PASS: ("✓", "green"),
+    Status.FAIL: ("✗", "red"),
+    Status.ERROR: ("!", "bold red"),
+    Status.SKIP: ("–", "yellow"),
+}
+
+
+def report_json(report: GradeReport) -> str:
+    return json.dumps(report.to_json(), ensure_ascii=False)
+
+
+def _fmt_time(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def scorecard(report: GradeReport, command: str = "grade") -> RenderableType:
+    header = Text.assemble(
+        (report.problem, "bold"), f" — {report.title}\n", ("file ", "dim"), report.file, ("   seed ", "dim"), str(report.seed)
+    )
+    table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
+    table.add_column("Category", style="cyan", no_wrap=True)
+    table.add_column("Check", ratio=3)
+    table.add_column("", no_wrap=True, justify="center")
+    table.add_column("Time", justify="right", no_wrap=True, style="dim")
+    table.add_column("Detail", ratio=5)
+    previous = None
+    for check in report.checks:
+        if previous is not None and check.category != previous:
+            table.add_section()
+        mark, style = MARKS[check.status]
+        table.add_row(
+            check.category if check.category != previous else "",
+            Text(check.name),
+            Text(mark, style=style),
+            _fmt_time(check.duration_s),
+            Text(check.message, style="" if check.status is Status.PASS else style.replace("bold ", "")),
+        )
+        previous = check.category
+    parts: list[RenderableType] = [Panel(header, expand=True), table, _footer(report, command)]
+    if report.output.total_bytes:
+        size = f"{report.output.total_bytes:,} bytes" + (", first part shown" if report.output.truncated else "")
+        parts.append(Panel(Text(report.output.text.rstrip()), title=f"your code printed ({size})", title_align="left", border_style="dim"))
+    return Group(*parts)
+
+
+def _footer(report: GradeReport, command: str) -> Text:
+    style = "bold green" if report.all_passed else "bold red"
+    text = Text.assemble((f"Score {report.passed}/{report.total}", style), f"   total time {_fmt_time(report.duration_s)}")
+    if report.speed_ratio is not None:
+        text.append(f"   speed {report.speed_ratio:.2f}× the reference's time")
+    replay = f"{command} {report.problem} --seed {report.seed}"
+    if report.all_passed:
+        text.append("\nEvery check passes.", style="green")
+    else:
+        first = next(c for c in report.checks if c.status is not Status.PASS)
+        text.append(f"\nStart with the first failing row ({first.category}: {first.name}). ", style="")
+        text.append(f"Replay these exact cases with `{replay}`.", style="dim")
+    return text
+
+
+def catalog_table(problems: list[Problem]) -> Table:
+    table = Table(title="normkata problems", header_style="bold")
+    for column in ("Problem", "Title", "Difficulty", "Minutes", "Track"):
+        table.add_column(column, justify="right" if column == "Minutes" else "left")
+    for problem in problems:
+        table.add_row(problem.slug, problem.title, problem.difficulty, str(problem.minutes), problem.track)
+    table.caption = "grade <problem> grades problems/<problem>/<problem>.py · grade <problem> --reference grades the reference"
+    return table

@@ -1,0 +1,226 @@
+"""The grader's side of the worker process: start it, talk to it with deadlines, kill it when needed.
+
+Every read and write on the pipes has a deadline enforced here, in the parent: a candidate that loops
+forever, blocks in C code, ignores signals or exits mid-reply cannot stall the grader. A timed-out worker
+is killed with its whole process group (it was started in a new session) and a fresh one can be started.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.sandbox.protocol import HEADER, MAX_FRAME, ProtocolError, dumps, loads_untrusted
+
+STARTUP_TIMEOUT_S = 20.0
+OUTPUT_KEEP_BYTES = 16 * 1024
+
+
+class WorkerTimeout(Exception):
+    """The worker did not answer within its deadline (and has been killed)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+class WorkerDied(Exception):
+    """The worker process ended while the grader was waiting for it."""
+
+    def __init__(self, returncode: int | None, detail: str = "") -> None:
+        self.returncode = returncode
+        super().__init__(describe_exit(returncode) + (f" ({detail})" if detail else ""))
+
+
+def describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "the worker process stopped answering"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        meaning = {"SIGSEGV": "segmentation fault", "SIGKILL": "killed", "SIGABRT": "aborted", "SIGBUS": "bus error"}
+        return f"the worker process died from {name}" + (f" ({meaning[name]})" if name in meaning else "")
+    return f"the worker process exited with status {returncode}"
+
+
+@dataclass
+class CapturedOutput:
+    """What the candidate printed: the first bytes kept verbatim, the rest only counted."""
+
+    head: bytes = b""
+    total_bytes: int = 0
+
+    @property
+    def text(self) -> str:
+        return self.head.decode("utf-8", errors="replace")
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_bytes > len(self.head)
+
+
+class _OutputDrain(threading.Thread):
+    """Empties the worker's stdout/stderr pipe continuously so a flood can never block the worker."""
+
+    def __init__(self, fd: int, sink: CapturedOutput) -> None:
+        super().__init__(daemon=True)
+        self.fd, self.sink = fd, sink
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            room = OUTPUT_KEEP_BYTES - len(self.sink.head)
+            if room > 0:
+                self.sink.head += chunk[:room]
+            self.sink.total_bytes += len(chunk)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    memory_mb: int = 0
+    env: tuple[tuple[str, str], ...] = ()
+
+
+class Worker:
+    """One live worker process. Not thread-safe: one request at a time, as the grading run makes them."""
+
+    def __init__(self, config: WorkerConfig, output: CapturedOutput) -> None:
+        env = dict(os.environ)
+        env.update(config.env)
+        env["NORMKATA_WORKER_MEMORY_MB"] = str(config.memory_mb)
+        # The package may be an editable install or just a checkout on sys.path: make it importable either way.
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = package_root + os.pathsep + env.get("PYTHONPATH", "")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.sandbox.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env=env,
+            cwd=package_root,
+        )
+        self._write_fd = self.process.stdin.fileno()
+        self._read_fd = self.process.stdout.fileno()
+        os.set_blocking(self._write_fd, False)
+        self._drain = _OutputDrain(self.process.stderr.fileno(), output)
+        self._drain.start()
+        self._ready = False
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_ready(self) -> None:
+        if not self._ready:
+            self._receive(time.monotonic() + STARTUP_TIMEOUT_S, STARTUP_TIMEOUT_S)
+            self._ready = True
+
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request and wait for its single reply."""
+        self.wait_ready()
+        deadline = time.monotonic() + timeout
+        self._send(message, deadline, timeout)
+        return self._receive(deadline, timeout)
+
+    def stream(self, message: dict, count: int, timeout_each: float) -> Iterator[dict]:
+        """Send one request and yield up to `count` replies, each with its own deadline."""
+        self.wait_ready()
+        self._send(message, time.monotonic() + timeout_each, timeout_each)
+        for _ in range(count):
+            reply = self._receive(time.monotonic() + timeout_each, timeout_each)
+            yield reply
+            if not reply.get("ok"):
+                return
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        self._drain.join(timeout=1.0)
+
+    def close(self) -> None:
+        """Ask politely, then make sure: the worker and anything it spawned are gone afterwards."""
+        if self.process.poll() is None and self._ready:
+            try:
+                self._send({"op": "exit"}, time.monotonic() + 0.5, 0.5)
+                self.process.wait(timeout=0.5)
+            except (WorkerTimeout, WorkerDied, subprocess.TimeoutExpired, OSError):
+                pass
+        self.kill()
+
+    # ------------------------------------------------------------------ pipes with deadlines
+    def _send(self, message: dict, deadline: float, timeout: float) -> None:
+        data = memoryview(dumps(message))
+        while data:
+            self._wait(self._write_fd, deadline, timeout, for_write=True)
+            try:
+                written = os.write(self._write_fd, data)
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, OSError):
+                raise self._died() from None
+            data = data[written:]
+
+    def _receive(self, deadline: float, timeout: float) -> dict:
+        (size,) = HEADER.unpack(self._read_exact(HEADER.size, deadline, timeout))
+        if size > MAX_FRAME:
+            self.kill()
+            raise ProtocolError(f"the result was too large to transfer ({size / 2**20:.0f} MiB)")
+        reply = loads_untrusted(self._read_exact(size, deadline, timeout))
+        if not isinstance(reply, dict):
+            raise ProtocolError("the worker sent a malformed reply")
+        return reply
+
+    def _read_exact(self, size: int, deadline: float, timeout: float) -> bytes:
+        chunks, remaining = [], size
+        while remaining:
+            self._wait(self._read_fd, deadline, timeout, for_write=False)
+            chunk = os.read(self._read_fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise self._died()
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _wait(self, fd: int, deadline: float, timeout: float, *, for_write: bool) -> None:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise WorkerTimeout(timeout)
+            ready = select.select([], [fd], [], left) if for_write else select.select([fd], [], [], left)
+            if ready[1] or ready[0]:
+                return
+
+    def _died(self) -> WorkerDied:
+        try:
+            code = self.process.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()
+        return WorkerDied(code)
+

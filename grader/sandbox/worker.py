@@ -1,0 +1,282 @@
+"""The worker process: the only place where candidate code runs.
+
+Started by `grader.sandbox.client.Worker` as `python -m grader.sandbox.worker`. It reads requests on
+its stdin and writes replies on its stdout, but first moves both to private descriptors: the candidate's
+`print`, `input()` and stray writes to fd 1/2 land in the captured-output pipe (or read EOF), never in the
+protocol. Everything here can be monkeypatched by the candidate, so the worker only *runs* code and
+ships results back as plain data; every judgement is made by the grader on its side of the pipe.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import resource
+import sys
+import time
+import traceback
+from types import ModuleType
+from typing import Any
+
+from grader.sandbox.protocol import HEADER, Opaque, Ref, dumps, loads_trusted
+
+# Captured before any candidate import, so a candidate that patches time.perf_counter cannot skew timings.
+_clock = time.perf_counter
+
+MAX_DEPTH = 6
+MAX_ITEMS = 10_000
+
+
+class _Channel:
+    """Blocking frame reader/writer on the private protocol descriptors."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self.read_fd, self.write_fd = read_fd, write_fd
+
+    def receive(self) -> Any:
+        header = self._read_exact(HEADER.size)
+        if header is None:
+            return None
+        (size,) = HEADER.unpack(header)
+        return loads_trusted(self._read_exact(size) or b"")
+
+    def send(self, message: dict) -> None:
+        data = memoryview(dumps(message))
+        while data:
+            written = os.write(self.write_fd, data)
+            data = data[written:]
+
+    def _read_exact(self, size: int) -> bytes | None:
+        chunks, remaining = [], size
+        while remaining:
+            chunk = os.read(self.read_fd, min(remaining, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+
+def _isolate_stdio() -> _Channel:
+    channel = _Channel(os.dup(0), os.dup(1))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)  # candidate stdout joins stderr in the capture pipe the grader drains
+    return channel
+
+
+def _apply_limits(memory_mb: int) -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):
+            pass  # an already lower hard limit stays in force
+
+
+def _type_name(obj: Any) -> str:
+    cls = type(obj)
+    module = getattr(cls, "__module__", "") or ""
+    name = getattr(cls, "__qualname__", cls.__name__)
+    return name if module in ("builtins", "") else f"{module}.{name}"
+
+
+class Worker:
+    def __init__(self, channel: _Channel) -> None:
+        self.channel = channel
+        self.candidate: ModuleType | None = None
+        self.reference: ModuleType | None = None
+        self.results: dict[int, Any] = {}
+        self.next_handle = 1
+
+    # ----------------------------------------------------------------- encoding
+    def encode(self, obj: Any, ref: Ref, depth: int = 0) -> Any:
+        """Plain data goes by value; anything else stays here and travels as an Opaque reference."""
+        import numpy as np
+
+        if obj is None or type(obj) in (bool, int, float, complex, str, bytes):
+            return obj
+        if type(obj) in (np.ndarray, np.matrix) and not obj.dtype.hasobject:
+            return obj
+        if isinstance(obj, np.generic) and not isinstance(obj, np.object_):
+            return obj
+        if depth < MAX_DEPTH and type(obj) in (tuple, list) and len(obj) <= MAX_ITEMS:
+            items = [self.encode(item, Ref(ref.handle, ref.path + (i,)), depth + 1) for i, item in enumerate(obj)]
+            return tuple(items) if type(obj) is tuple else items
+        if (
+            depth < MAX_DEPTH
+            and type(obj) is dict
+            and len(obj) <= MAX_ITEMS
+            and all(type(k) in (str, int) for k in obj)
+        ):
+            return {k: self.encode(v, Ref(ref.handle, ref.path + (k,)), depth + 1) for k, v in obj.items()}
+        return Opaque(_type_name(obj), ref)
+
+    def resolve(self, obj: Any) -> Any:
+        if isinstance(obj, Ref):
+            if obj.handle not in self.results:
+                raise LookupError("stale reference: that value belonged to an earlier worker process")
+            value = self.results[obj.handle]
+            for key in obj.path:
+                value = value[key]
+            return value
+        if isinstance(obj, Opaque):
+            return self.resolve(obj.ref)
+        if type(obj) in (tuple, list):
+            return type(obj)(self.resolve(item) for item in obj)
+        if type(obj) is dict:
+            return {k: self.resolve(v) for k, v in obj.items()}
+        return obj
+
+    def keep(self, value: Any) -> Ref:
+        handle = self.next_handle
+        self.next_handle += 1
+        self.results[handle] = value
+        return Ref(handle)
+
+    # ----------------------------------------------------------------- failures
+    def describe_exception(self, exc: BaseException) -> dict:
+        """The candidate's exception as plain text, pointing at the candidate's own lines."""
+        try:
+            message = str(exc)
+        except Exception:  # a hostile __str__
+            message = "<exception message could not be rendered>"
+        frames = []
+        candidate_file = getattr(self.candidate, "__file__", None)
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename == candidate_file:
+                frames.append({"line": frame.lineno, "function": frame.name, "code": (frame.line or "").strip()})
+        return {
+            "type": type(exc).__name__,
+            "message": message[:2000],
+            "frames": frames[-5:],
+            "is_exit": isinstance(exc, SystemExit),
+            "is_not_implemented": isinstance(exc, NotImplementedError),
+        }
+
+    # ----------------------------------------------------------------- operations
+    def op_load(self, request: dict) -> dict:
+        if request.get("reference"):
+            self.reference = self._import(request["reference"], "_normkata_reference")
+        try:
+            self.candidate = self._import(request["candidate"], "candidate")
+        except BaseException as exc:  # noqa: BLE001 - SystemExit/KeyboardInterrupt at import are the candidate's too
+            return {"ok": False, "raised": self.describe_exception(exc)}
+        return {"ok": True, "functions": {name: self._signature(name) for name in request["functions"]}}
+
+    @staticmethod
+    def _import(path: str, name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        spec.loader.exec_module(module)
+        return module
+
+    def _signature(self, name: str) -> dict | None:
+        fn = getattr(self.candidate, name, None)
+        if fn is None:
+            return None
+        if not callable(fn):
+            return {"callable": False, "type": _type_name(fn)}
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return {"callable": True, "params": None}
+        params = [
+            [p.name, int(p.kind), p.default is not inspect.Parameter.empty, repr(p.default)[:60]]
+            for p in sig.parameters.values()
+        ]
+        return {"callable": True, "params": params}
+
+    def _function(self, request: dict) -> Any:
+        module = self.reference if request.get("impl") == "reference" else self.candidate
+        return getattr(module, request["fn"])
+
+    def op_call(self, request: dict) -> dict:
+        fn = self._function(request)
+        args = self.resolve(request.get("args", ()))
+        kwargs = self.resolve(request.get("kwargs", {}))
+        start = _clock()
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - everything the candidate raises is reported, not obeyed
+            return {"ok": False, "raised": self.describe_exception(exc), "elapsed": _clock() - start}
+        elapsed = _clock() - start
+        ref = self.keep(value)
+        reply = {"ok": True, "value": self.encode(value, ref), "ref": ref, "elapsed": elapsed}
+        if request.get("return_args"):
+            reply["args_after"] = self.encode(list(args), Ref(0))
+            reply["kwargs_after"] = self.encode(dict(kwargs), Ref(0))
+        return reply
+
+    def op_batch(self, request: dict) -> None:
+        """Evaluate fn on many perturbed copies of one argument list, streaming one reply per evaluation.
+
+        This is what makes numerical gradient checks cheap: one request, no round trip per evaluation,
+        and the grader still applies its per-call timeout to every single reply.
+        """
+        import numpy as np
+
+        fn = self._function(request)
+        base_args = list(self.resolve(request["args"]))
+        kwargs = self.resolve(request.get("kwargs", {}))
+        select = request.get("select")
+        for position, flat_index, delta in request["perturb"]:
+            args = list(base_args)
+            arg = np.array(args[position], copy=True)
+            arg.reshape(-1)[flat_index] += delta
+            args[position] = arg
+            try:
+                value = fn(*args, **kwargs)
+                if select is not None:
+                    value = value[select]
+                reply = {"ok": True, "value": self.encode(value, Ref(0))}
+            except BaseException as exc:  # noqa: BLE001
+                reply = {"ok": False, "raised": self.describe_exception(exc)}
+            self.channel.send(reply)
+            if not reply["ok"]:
+                return
+
+    def op_bench(self, request: dict) -> dict:
+        from grader.sandbox.bench import run_benchmark
+
+        return run_benchmark(request, self.candidate, self.reference, _clock)
+
+    def op_forget(self, request: dict) -> dict:
+        for handle in request.get("handles", ()):
+            self.results.pop(handle, None)
+        return {"ok": True}
+
+    def serve(self) -> None:
+        while True:
+            request = self.channel.receive()
+            if request is None or request.get("op") == "exit":
+                return
+            for handle in request.get("drop", ()):
+                self.results.pop(handle, None)
+            handler = getattr(self, "op_" + request["op"])
+            try:
+                reply = handler(request)
+            except BaseException as exc:  # noqa: BLE001 - e.g. a stale reference or a bad argument
+                reply = {"ok": False, "raised": self.describe_exception(exc)}
+            sys.stdout.flush()
+            if reply is not None:
+                self.channel.send(reply)
+
+
+def main() -> None:
+    channel = _isolate_stdio()
+    _apply_limits(int(os.environ.get("NORMKATA_WORKER_MEMORY_MB", "0")))
+    import numpy  # noqa: F401 - imported before the candidate so its import time is not billed to any call
+
+    channel.send({"ok": True, "ready": True, "pid": os.getpid()})
+    Worker(channel).serve()
+
+
+if __name__ == "__main__":
+    main()
