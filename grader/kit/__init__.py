@@ -3,7 +3,7 @@
 from grader.kit.compare import assert_close, describe, expect_array, rel_error
 from grader.kit.examples import spec_examples
 from grader.kit.gradcheck import assert_gradient, numerical_gradient, remote_numerical_gradient
-from grader.kit.layers import AffineNorm, Case, NormLayerChecks, unpack
+from grader.kit.layers import AffineNorm, Case, NormLayerChecks, category, unpack
 from grader.outcomes import CheckFailed
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "CheckFailed",
     "NormLayerChecks",
     "assert_close",
+    "category",
     "assert_gradient",
     "describe",
     "expect_array",

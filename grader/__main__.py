@@ -1,0 +1,5 @@
+"""`python -m grader` is the `grade` command (useful without the console script on PATH)."""
+
+from grader.cli import main
+
+main()

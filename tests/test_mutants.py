@@ -1,0 +1,55 @@
+"""Mutation testing of the hidden suites: every known-wrong file is caught, every correct variant passes.
+
+The corpus lives in tests/mutants/<slug>/ (wrong) and tests/variants/<slug>/ (right, written differently
+from the reference); each file's header says what it is and where it must be caught (see helpers.Specimen).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from helpers import ROOT, grade_many, specimens
+
+MUTANTS = specimens("mutants")
+VARIANTS = specimens("variants")
+SEED = "4242"
+MIN_MUTANTS, MIN_VARIANTS = 8, 2
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict:
+    everything = MUTANTS + VARIANTS
+    results = grade_many((s.path.parent.name, "--file", str(s.path), "--seed", SEED, "--json") for s in everything)
+    return {s.id: run for s, run in zip(everything, results)}
+
+
+@pytest.mark.parametrize("specimen", MUTANTS, ids=[s.id for s in MUTANTS])
+def test_mutant_is_caught(specimen, runs) -> None:
+    run = runs[specimen.id]
+    assert run.code == 1, f"{specimen.id} ({specimen.mistake}) passed every check:\n{run.stdout[:2000]}"
+    failing = [row for row in run.rows() if row["status"] != "pass"]
+    categories = {row["category"] for row in failing}
+    missing = set(specimen.caught_by) - categories
+    assert not missing, f"{specimen.id} ({specimen.mistake}) not caught in {missing}; failing rows: {failing}"
+    if specimen.diagnosis:
+        assert any(re.search(specimen.diagnosis, row["message"]) for row in failing), (
+            f"{specimen.id}: no failing row names the mistake /{specimen.diagnosis}/: "
+            + "\n".join(row["message"] for row in failing)
+        )
+
+
+@pytest.mark.parametrize("specimen", VARIANTS, ids=[s.id for s in VARIANTS])
+def test_correct_variant_passes(specimen, runs) -> None:
+    run = runs[specimen.id]
+    failing = [row for row in run.rows() if row["status"] != "pass"]
+    assert run.code == 0 and not failing, f"{specimen.id} ({specimen.mistake}) should pass: {failing}"
+
+
+@pytest.mark.parametrize("slug", sorted(p.parent.name for p in (ROOT / "problems").glob("*/problem.toml")))
+def test_every_problem_has_a_mutation_corpus(slug: str) -> None:
+    mutants = [s for s in MUTANTS if s.path.parent.name == slug]
+    variants = [s for s in VARIANTS if s.path.parent.name == slug]
+    assert len(mutants) >= MIN_MUTANTS, f"{slug}: {len(mutants)} mutants in tests/mutants/{slug}/, want {MIN_MUTANTS}+"
+    assert len(variants) >= MIN_VARIANTS, f"{slug}: {len(variants)} variants in tests/variants/{slug}/, want {MIN_VARIANTS}+"
+    assert all(s.caught_by for s in mutants), f"{slug}: every mutant needs a '# caught-by:' header"
