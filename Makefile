@@ -8,13 +8,12 @@ STAMP  := $(VENV)/.installed
 P      ?= layernorm
 ARGS   ?=
 
-.PHONY: install grade test bench clean help
+.PHONY: install grade test clean help
 
 help:
 	@echo "make grade P=<slug> [ARGS='--seed 7']   grade problems/<slug>/<slug>.py"
 	@echo "make test                               run the project's own test suite"
 	@echo "make install                            only create .venv and install normkata"
-	@echo "make bench                              speed benchmarks of the reference solutions"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -19,16 +19,7 @@ class LoadFailure(Exception):
 
 
 def check_source(problem: Problem, path: Path) -> None:
-    raw = path.read_bytes()
-    try:
-        source = importlib.util.decode_source(raw)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LoadFailure(
-            f"the file is not valid UTF-8: byte 0x{raw[exc.start]:02x} on line {line}; save it as UTF-8"
-        ) from None
-    except SyntaxError as exc:  # a bad coding cookie
-        raise LoadFailure(f"the file's encoding declaration is invalid: {exc.msg}") from None
+    source = _decode(path.read_bytes())
     if not source.strip():
         raise LoadFailure(f"the file is empty: start from the stub's signatures ({', '.join(problem.functions)})")
     try:
@@ -50,6 +41,21 @@ def check_source(problem: Problem, path: Path) -> None:
                     f"constraint violation on line {node.lineno}: imports {top}; this problem is "
                     f"{problem.track.capitalize()} only (standard library and numpy)"
                 )
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8, or whatever a PEP 263 coding line declares: the same rule Python's import applies."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first_bad = exc
+    try:
+        return importlib.util.decode_source(raw)  # honours a `# -*- coding: latin-1 -*-` line
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        line = raw[: first_bad.start].count(b"\n") + 1
+        raise LoadFailure(
+            f"the file is not valid UTF-8: byte 0x{raw[first_bad.start]:02x} on line {line}; save it as UTF-8"
+        ) from None
 
 
 def describe_load_error(raised: dict) -> str:

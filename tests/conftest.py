@@ -1,0 +1,22 @@
+"""Shared fixtures for the project's own tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def candidate_file(tmp_path: Path):
+    """Write a candidate file from source text and return its path."""
+
+    def write(source: str, name: str = "candidate.py", raw: bytes | None = None) -> Path:
+        path = tmp_path / name
+        if raw is not None:
+            path.write_bytes(raw)
+        else:
+            path.write_text(source, encoding="utf-8")
+        return path
+
+    return write

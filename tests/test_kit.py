@@ -1,0 +1,115 @@
+"""The suite-author toolkit and the wire protocol, in process."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from grader.kit import mistakes
+from grader.kit.compare import assert_close, expect_array, rel_error
+from grader.kit.examples import SpecFormatError, parse_examples
+from grader.outcomes import CheckFailed
+from grader.sandbox.protocol import HEADER, Opaque, ProtocolError, Ref, dumps, loads_untrusted
+
+
+def _message(fn, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailed) as info:
+        fn(*args, **kwargs)
+    return info.value.message
+
+
+def test_rel_error_is_cs231n_definition() -> None:
+    assert rel_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert rel_error([1.0], [3.0]) == pytest.approx(0.5)
+    assert rel_error([0.0], [1e-12]) == pytest.approx(1e-4)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_expect_array_names_what_came_back() -> None:
+    assert "got a list" in _message(expect_array, [1, 2], "y")
+    assert "got None" in _message(expect_array, None, "y")
+    assert "np.matrix" in _message(expect_array, np.matrix([[1.0]]), "y")
+    assert "(transposed?)" in _message(expect_array, np.zeros((3, 2)), "dx", shape=(2, 3))
+    assert "keep gamma's shape" in _message(expect_array, np.zeros((1, 4)), "dgamma", shape=(4,))
+    assert "dtype float32" in _message(expect_array, np.zeros(2), "y", dtype=np.float32)
+
+
+def test_assert_close_reports_worst_element_and_diagnosis() -> None:
+    rng = np.random.default_rng(0)
+    x, gamma, beta = rng.standard_normal((4, 6)), rng.standard_normal(6), rng.standard_normal(6)
+    models = mistakes.forward_mistakes(x, gamma, beta, 1e-5, axis=1, wrong_axis=0)
+    right = mistakes.normalize(x, 1, 1e-5) * gamma + beta
+    wrong = mistakes.normalize(x, 1, 1e-5, ddof=1) * gamma + beta
+    message = _message(assert_close, wrong, right, "y", rtol=1e-7, diagnoses=models)
+    assert "max error" in message and "expected" in message and "Looks like the variance used ddof=1" in message
+    assert_close(right + 1e-12, right, "y", rtol=1e-7)
+
+
+def test_assert_close_points_at_nan() -> None:
+    got = np.ones((2, 3))
+    got[1, 2] = np.nan
+    assert "NaN" in _message(assert_close, got, np.ones((2, 3)), "y", rtol=1e-7) and "(1, 2)" in _message(
+        assert_close, got, np.ones((2, 3)), "y", rtol=1e-7
+    )
+
+
+def test_generic_scale_diagnosis() -> None:
+    want = np.arange(1.0, 7.0).reshape(2, 3)
+    assert "0.5× the expected" in _message(assert_close, want / 2, want, "dx", rtol=1e-7)
+
+
+def test_mistake_models_differ_from_the_truth() -> None:
+    rng = np.random.default_rng(1)
+    x, gamma, dout = rng.standard_normal((5, 7)), rng.standard_normal(7), rng.standard_normal((5, 7))
+    truth = mistakes._dx_with_var(x, dout * gamma, 1, x.var(axis=1, keepdims=True), 1e-5)
+    for label, model in mistakes.dx_mistakes(x, gamma, 1e-5, dout, axis=1).items():
+        assert not np.allclose(model(), truth), label
+
+
+SPEC = """# T
+## Examples
+### Example 1 — one
+```python
+y = f(np.array([1.0, 2.0]))
+```
+Expected, within 1e-6:
+```text
+y ≈ [[1.0, 2.0],
+     [3.0, 4.0]]
+y.sum() ≈ 10.0
+```
+## Next
+"""
+
+
+def test_parse_examples_reads_multiline_values() -> None:
+    (first, second) = parse_examples(SPEC)
+    assert first.expr == "y" and first.value == [[1.0, 2.0], [3.0, 4.0]] and first.tolerance == 1e-6
+    assert second.expr == "y.sum()" and second.value == 10.0 and first.label == "example 1: y"
+
+
+@pytest.mark.parametrize("broken", [SPEC.replace("## Examples", "## Samples"), SPEC.replace("Expected, within 1e-6:", "Result:"), SPEC.replace("y.sum() ≈ 10.0", "y.sum() = 10.0")])
+def test_parse_examples_rejects_malformed_specs(broken: str) -> None:
+    with pytest.raises(SpecFormatError):
+        parse_examples(broken)
+
+
+def test_protocol_round_trips_plain_data_and_markers() -> None:
+    value = {"a": (np.arange(3.0), np.float32(2), 1 + 2j, None), "b": Opaque("Thing", Ref(3, (1,)))}
+    frame = dumps(value)
+    decoded = loads_untrusted(frame[HEADER.size :])
+    assert np.array_equal(decoded["a"][0], np.arange(3.0)) and decoded["b"].ref == Ref(3, (1,))
+
+
+def test_protocol_refuses_anything_that_could_run_code() -> None:
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    with pytest.raises(ProtocolError, match="not plain data"):
+        loads_untrusted(pickle.dumps(Evil()))
+    with pytest.raises(ProtocolError):
+        loads_untrusted(b"\x80\x05garbage")

@@ -1,0 +1,136 @@
+"""Every problem in the catalog: complete folder, reference passes, stub fails cleanly, spec == checks."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+
+import numpy as np
+import pytest
+from helpers import ROOT, grade, grade_many
+
+from grader.catalog import Catalog
+from grader.kit.examples import check_expectation, parse_examples
+
+CATALOG = Catalog(ROOT)
+SLUGS = sorted(CATALOG.problems)
+
+# Numbers of the user's seed documents that must reach the specs unchanged (seeds 000 and 001).
+SEED_NUMBERS = {
+    "layernorm": ["-1.5, 0.5", "-1.224745", "-0.724745", "5.674235", "-2.449490", "2.449490", "[2.0, 2.0, 2.0]"],
+    "batchnorm": ["-1.2247", "1.2247", "-1.4494", "-1.6124", "3.4494", "-0.3876", "[2.0, 2.0]"],
+}
+SEED_EXAMPLE_ROWS = {"layernorm": 7, "batchnorm": 7}
+
+
+@pytest.fixture(scope="module")
+def reference_runs() -> dict:
+    runs = grade_many((slug, "--reference", "--seed", "11", "--json") for slug in SLUGS)
+    return dict(zip(SLUGS, runs))
+
+
+@pytest.fixture(scope="module")
+def stub_runs() -> dict:
+    runs = grade_many((slug, "--seed", "11", "--json") for slug in SLUGS)
+    return dict(zip(SLUGS, runs))
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_reference_passes_every_check(slug: str, reference_runs: dict) -> None:
+    run = reference_runs[slug]
+    failing = [row for row in run.rows() if row["status"] != "pass"]
+    assert run.code == 0 and not failing, failing
+    assert run.report["speed_ratio"] is not None
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_stub_fails_every_check_with_not_implemented(slug: str, stub_runs: dict) -> None:
+    run = stub_runs[slug]
+    assert run.code == 1
+    rows = run.rows()
+    assert rows and all(row["status"] == "fail" for row in rows), [r for r in rows if r["status"] != "fail"]
+    assert all(row["message"].startswith("not implemented yet") for row in rows), {r["message"] for r in rows}
+    assert run.stderr == "", run.stderr
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_problem_folder_is_complete(slug: str) -> None:
+    problem = CATALOG.get(slug)
+    assert problem.spec.is_file() and problem.stub.is_file() and problem.solution.is_file()
+    assert list(problem.hidden.glob("test_*.py")), f"{slug}: no hidden suite"
+    assert 2 <= len(problem.hints) <= 3 and all(h.strip() for h in problem.hints)
+    assert problem.difficulty in ("easy", "medium", "hard") and problem.minutes > 0
+    stub = ast.parse(problem.stub.read_text(encoding="utf-8"))
+    defined = {node.name: node for node in stub.body if isinstance(node, ast.FunctionDef)}
+    for name, params in problem.functions.items():
+        assert name in defined, f"stub lacks {name}"
+        assert ast.unparse(defined[name].args) == ast.unparse(ast.parse(f"def f({params}): pass").body[0].args)
+        assert ast.get_docstring(defined[name]), f"stub {name} needs a docstring"
+        raises = [n for n in ast.walk(defined[name]) if isinstance(n, ast.Raise)]
+        assert raises and "NotImplementedError" in ast.unparse(raises[0])
+        assert name in problem.spec.read_text(encoding="utf-8")
+
+
+def _reference(slug: str):
+    spec = importlib.util.spec_from_file_location(f"ref_{slug}", CATALOG.get(slug).solution)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_spec_examples_hold_for_the_reference(slug: str) -> None:
+    """The numbers printed in the spec are right: the reference reproduces every one of them."""
+    problem, reference = CATALOG.get(slug), _reference(slug)
+    for expectation in parse_examples(problem.spec.read_text(encoding="utf-8")):
+        namespace = {"np": np, **{name: getattr(reference, name) for name in problem.functions}}
+        exec(expectation.code, namespace)
+        check_expectation(expectation, namespace)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_example_rows_are_the_spec_examples(slug: str, reference_runs: dict) -> None:
+    """No drift: the examples category is exactly the spec's expectations, in the spec's order."""
+    expectations = parse_examples(CATALOG.get(slug).spec.read_text(encoding="utf-8"))
+    rows = reference_runs[slug].rows(category="examples")
+    assert [row["name"] for row in rows] == [e.label for e in expectations]
+
+
+@pytest.mark.parametrize("slug", sorted(SEED_NUMBERS))
+def test_seed_examples_carried_over(slug: str) -> None:
+    spec = CATALOG.get(slug).spec.read_text(encoding="utf-8")
+    missing = [number for number in SEED_NUMBERS[slug] if number not in spec]
+    assert not missing, f"{slug}: the seed's numbers {missing} are not in the spec"
+    assert len(parse_examples(spec)) == SEED_EXAMPLE_ROWS[slug]
+
+
+AFFINE_SLUGS = [s for s in SLUGS if list(CATALOG.get(s).functions.values())[0].startswith("x, gamma, beta, eps")]
+
+
+@pytest.mark.parametrize("slug", AFFINE_SLUGS)
+def test_reference_gradients_match_central_differences(slug: str) -> None:
+    """The references themselves, in process: their backward agrees with their forward."""
+    from grader.kit.gradcheck import numerical_gradient
+
+    reference, problem = _reference(slug), CATALOG.get(slug)
+    forward, backward = (getattr(reference, name) for name in problem.functions)
+    rng = np.random.default_rng(0)
+    x, gamma, beta = rng.standard_normal((5, 6)), rng.standard_normal(6), rng.standard_normal(6)
+    dout = rng.standard_normal((5, 6))
+    dx, dgamma, dbeta = backward(dout, forward(x, gamma, beta)[1])
+    assert np.allclose(dx, numerical_gradient(lambda v: forward(v, gamma, beta)[0], x, dout), atol=1e-8)
+    assert np.allclose(dgamma, numerical_gradient(lambda v: forward(x, v, beta)[0], gamma, dout), atol=1e-8)
+    assert np.allclose(dbeta, numerical_gradient(lambda v: forward(x, gamma, v)[0], beta, dout), atol=1e-8)
+
+
+def test_slugs_do_not_shadow_commands() -> None:
+    from grader.cli import main
+
+    assert not set(SLUGS) & set(main.commands)
+
+
+def test_make_grade_runs_the_stub_scorecard() -> None:
+    run = grade("layernorm", "--seed", "3")
+    assert run.code == 1
+    assert "not implemented yet" in run.stdout and "Score 0/" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
