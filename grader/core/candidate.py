@@ -22,6 +22,18 @@ class RemoteFunction:
         """The call with its details: timing, and (with return_args) the arguments as they were afterwards."""
         return self._session.call(self.name, args, kwargs, return_args=return_args)
 
+    def arguments_now(self, result: CallResult) -> list:
+        """The arguments of an earlier `run(..., return_args=True)` as they are now, after later calls."""
+        return self._session.fetch(self.name, result.args_ref)
+
+    def default(self, parameter: str) -> str | None:
+        """The repr of the default value the candidate's signature gives `parameter`, if any."""
+        info = self._session.signatures.get(self.name) or {}
+        for name, _, has_default, default in info.get("params") or []:
+            if name == parameter and has_default:
+                return default
+        return None
+
     def batch(self, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None = None) -> list:
         return self._session.batch(self.name, args, kwargs, perturb, select)
 

@@ -29,6 +29,7 @@ class CallResult:
     elapsed: float
     args_after: list | None = None
     kwargs_after: dict | None = None
+    args_ref: Ref | None = None  # the call's arguments, still held by the worker (with return_args)
 
 
 def describe_raised(fn: str, raised: dict) -> CandidateRaised:
@@ -66,6 +67,7 @@ class WorkerSession:
         self._broken: dict[str, str] = {}
         self._origins: dict[int, tuple[Any, int, Ref]] = {}
         self._to_drop: list[int] = []
+        self.signatures: dict[str, dict | None] = {}
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -90,7 +92,9 @@ class WorkerSession:
         except (WorkerDied, ProtocolError) as exc:
             return LoadResult(False, {"type": "Crash", "message": f"{exc} while importing the file"})
         self._loaded = bool(reply.get("ok"))
-        return LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
+        result = LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
+        self.signatures = result.functions
+        return result
 
     def close(self) -> None:
         if self._worker is not None:
@@ -116,7 +120,16 @@ class WorkerSession:
             raise describe_raised(fn, reply.get("raised") or {})
         value = reply.get("value")
         self._remember(value, reply["ref"])
-        return CallResult(value, float(reply.get("elapsed", 0.0)), reply.get("args_after"), reply.get("kwargs_after"))
+        return CallResult(
+            value, float(reply.get("elapsed", 0.0)), reply.get("args_after"), reply.get("kwargs_after"), reply.get("args_ref")
+        )
+
+    def fetch(self, fn: str, ref: Ref) -> Any:
+        """The current value of something the worker holds (e.g. arguments of an earlier call)."""
+        reply = self._exchange(fn, lambda worker: worker.request({"op": "fetch", "ref": ref}, self.timeout))
+        if not reply.get("ok"):
+            raise describe_raised(fn, reply.get("raised") or {})
+        return reply["value"]
 
     def batch(self, fn: str, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None) -> list:
         """fn evaluated on perturbed copies of args, each result selected by `select` (see worker.op_batch)."""

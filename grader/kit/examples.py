@@ -116,9 +116,36 @@ def spec_examples(test_file: str) -> Any:
     return test_example
 
 
+def _unpacked_arity(code: str, functions: list[str]) -> dict[str, int]:
+    """`a, b = fn(...)` in the example's code: fn must return exactly two values there."""
+    arity = {}
+    for node in ast.walk(ast.parse(code)):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Tuple)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id in functions
+        ):
+            arity[node.value.func.id] = len(node.targets[0].elts)
+    return arity
+
+
+def _returning(fn: Any, name: str, count: int) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        value = fn(*args, **kwargs)
+        if not isinstance(value, (tuple, list)) or len(value) != count:
+            raise CheckFailed(f"{name} must return {count} values (the example unpacks them); it returned {describe(value)}")
+        return value
+
+    return call
+
+
 def _run_example(code: str, candidate: Any, functions: list[str]) -> dict | CheckOutcome:
     namespace: dict[str, Any] = {"np": np}
     namespace.update({name: getattr(candidate, name) for name in functions})
+    for name, count in _unpacked_arity(code, functions).items():
+        namespace[name] = _returning(namespace[name], name, count)
     try:
         exec(compile(code, "<spec example>", "exec"), namespace)
     except CheckOutcome as outcome:

@@ -7,6 +7,7 @@ check below then applies to it. Problem-specific checks are ordinary test functi
 
 from __future__ import annotations
 
+import ast
 import itertools
 from dataclasses import dataclass, replace
 from typing import Any
@@ -82,6 +83,7 @@ class AffineNorm:
     outputs: tuple[str, ...] = ("out", "cache")
     grads: tuple[str, ...] = ("dx", "dgamma", "dbeta")
     params: tuple[str, ...] = ("x", "gamma", "beta")
+    upstream: str = "dout"  # the name the spec gives backward's first argument
 
     # ------------------------------------------------------------------ inputs
     def make_inputs(self, rng: np.random.Generator, case: Case) -> Inputs:
@@ -124,13 +126,35 @@ class AffineNorm:
         return self.call_backward(reference, dout.copy(), cache)
 
     # ------------------------------------------------------------------ known mistakes
-    def forward_diagnoses(self, inputs: Inputs) -> dict:
-        return mistakes.forward_mistakes(inputs.x, inputs.gamma, inputs.beta, self.eps(inputs), self.stat_axis, 1 - self.stat_axis)
+    def candidate_default_eps(self, candidate: Any) -> float | None:
+        """The default the candidate's own signature gives eps, when it is not the spec's."""
+        shown = getattr(candidate, self.forward).default("eps")
+        try:
+            value = float(ast.literal_eval(shown)) if shown is not None else None
+        except (ValueError, SyntaxError, TypeError):
+            return None
+        return value if value is not None and value != self.default_eps else None
 
-    def grad_diagnoses(self, inputs: Inputs, dout: np.ndarray) -> dict[str, dict]:
+    def forward_diagnoses(self, inputs: Inputs, candidate_default: float | None = None) -> dict:
+        found = {}
+        if inputs.eps is None and candidate_default is not None:
+            label = f"your eps defaults to {candidate_default:g}; the spec's default is {self.default_eps:g}"
+            found[label] = lambda: (
+                mistakes.normalize(inputs.x, self.stat_axis, candidate_default) * _row(inputs.gamma) + _row(inputs.beta)
+            )
+        found.update(
+            mistakes.forward_mistakes(inputs.x, inputs.gamma, inputs.beta, self.eps(inputs), self.stat_axis, 1 - self.stat_axis)
+        )
+        return found
+
+    def grad_diagnoses(self, inputs: Inputs, dout: np.ndarray, candidate_default: float | None = None) -> dict[str, dict]:
         reduce_axis = 0  # gamma/beta are per feature: their gradients sum over the batch
         by_param = mistakes.param_grad_mistakes(inputs.x, self.eps(inputs), dout, self.stat_axis, reduce_axis, inputs.gamma.shape)
-        by_param["dx"] = mistakes.dx_mistakes(inputs.x, inputs.gamma, self.eps(inputs), dout, self.stat_axis)
+        by_param["dx"] = {}
+        if inputs.eps is None and candidate_default is not None:
+            label = f"your eps defaults to {candidate_default:g}; the spec's default is {self.default_eps:g}"
+            by_param["dx"][label] = lambda: mistakes.correct_dx(inputs.x, inputs.gamma, candidate_default, dout, self.stat_axis)
+        by_param["dx"].update(mistakes.dx_mistakes(inputs.x, inputs.gamma, self.eps(inputs), dout, self.stat_axis))
         return by_param
 
     # ------------------------------------------------------------------ speed
@@ -146,9 +170,15 @@ def run(impl, x, gamma, beta, dout):
 """
 
 
+def _row(param: np.ndarray) -> np.ndarray:
+    return np.asarray(param, dtype=np.float64).reshape(1, -1)
+
+
 def _first_difference(before: np.ndarray, after: Any) -> str:
-    if not isinstance(after, np.ndarray) or after.shape != before.shape:
-        return "it was replaced"
+    if not isinstance(after, np.ndarray):
+        return f"it became {describe(after)}"
+    if after.shape != before.shape:
+        return f"its shape changed from {before.shape} to {after.shape}"
     diff = np.abs(after.astype(np.float64) - before.astype(np.float64))
     index = np.unravel_index(int(np.argmax(diff)), diff.shape)
     return f"largest change {float(diff[index]):.3g} at {fmt_index(index)}"
@@ -211,9 +241,10 @@ class NormLayerChecks:
             expect_array(grad, name, dtype=np.float32)
 
     @category("contract")
-    def test_inputs_not_modified(self, candidate: Any, rng: np.random.Generator) -> None:
+    @cases("contract_cases")
+    def test_inputs_not_modified(self, case: Case, candidate: Any, rng: np.random.Generator) -> None:
         """inputs are not modified in place"""
-        inputs = self.layer.make_inputs(rng, self.contract_cases[0])
+        inputs = self.layer.make_inputs(rng, case)
         args, kwargs = self.layer.forward_args(inputs)
         forward = getattr(candidate, self.layer.forward)
         result = forward.run(*args, return_args=True, **kwargs)
@@ -221,7 +252,10 @@ class NormLayerChecks:
         _, cache = unpack(result.value, self.layer.outputs, self.layer.forward)
         dout = rng.standard_normal(inputs.x.shape)
         back = getattr(candidate, self.layer.backward).run(dout, cache, return_args=True)
-        self._assert_unchanged(self.layer.backward, ("dout",), (dout,), back.args_after)
+        self._assert_unchanged(self.layer.backward, (self.layer.upstream,), (dout,), back.args_after)
+        # The cache may hold the caller's own x: backward must not write into it either.
+        later = forward.arguments_now(result)
+        self._assert_unchanged(f"{self.layer.backward} (through the cache)", self.layer.params, args, later)
 
     @staticmethod
     def _assert_unchanged(fn: str, names: tuple[str, ...], before: tuple, after: list | None) -> None:
@@ -245,23 +279,23 @@ class NormLayerChecks:
                 raise CheckFailed(f"{name} contains NaN or inf when the variance is 0: is eps inside the square root?")
 
     @category("contract")
-    def test_cache_belongs_to_its_call(self, candidate: Any, reference: Any, rng: np.random.Generator) -> None:
+    def test_cache_belongs_to_its_call(self, candidate: Any, rng: np.random.Generator) -> None:
         """backward uses its own cache (no global state)"""
         first = self.layer.make_inputs(rng, self.contract_cases[0])
         second = self.layer.make_inputs(rng, self.contract_cases[0])
+        dout = rng.standard_normal(first.x.shape)
+        _, cache = self.layer.call_forward(candidate, first)
+        alone = self.layer.call_backward(candidate, dout, cache)
         _, cache = self.layer.call_forward(candidate, first)
         self.layer.call_forward(candidate, second)
-        dout = rng.standard_normal(first.x.shape)
-        got = self.layer.call_backward(candidate, dout, cache)
-        want = self.layer.reference_grads(reference, first, dout)
-        try:
-            for name, g, w in zip(self.layer.grads, got, want):
-                assert_close(g, w, name, rtol=1e-6)
-        except CheckFailed as failure:
-            raise CheckFailed(
-                f"after forward(x1), forward(x2), backward(dout, cache1) the gradients are not those of x1: "
-                f"keep what backward needs in the returned cache, not in globals or attributes ({failure.message})"
-            ) from None
+        interleaved = self.layer.call_backward(candidate, dout, cache)
+        for name, a, b in zip(self.layer.grads, alone, interleaved):
+            expect_array(a, name)
+            if not (isinstance(b, np.ndarray) and a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=0)):
+                raise CheckFailed(
+                    f"{name} changed when another forward call came between forward(x1) and backward(dout, cache1): "
+                    "backward must use only the cache it is given; keep state out of globals and function attributes"
+                )
 
     # ================================================================== hidden (against the reference)
     @category("hidden")
@@ -271,7 +305,8 @@ class NormLayerChecks:
         inputs = self.layer.make_inputs(rng, case)
         want, _ = self.layer.call_forward(reference, inputs.copy())
         got, _ = self.layer.call_forward(candidate, inputs)
-        assert_close(got, want, "out", rtol=case.rtol, dtype=inputs.x.dtype, diagnoses=self.layer.forward_diagnoses(inputs))
+        diagnoses = self.layer.forward_diagnoses(inputs, self.layer.candidate_default_eps(candidate))
+        assert_close(got, want, self.layer.outputs[0], rtol=case.rtol, dtype=inputs.x.dtype, diagnoses=diagnoses)
 
     @category("hidden")
     @cases("hidden_cases")
@@ -282,7 +317,7 @@ class NormLayerChecks:
         want = self.layer.reference_grads(reference, inputs, dout)
         _, cache = self.layer.call_forward(candidate, inputs)
         got = self.layer.call_backward(candidate, dout, cache)
-        diagnoses = self.layer.grad_diagnoses(inputs, dout)
+        diagnoses = self.layer.grad_diagnoses(inputs, dout, self.layer.candidate_default_eps(candidate))
         for name, g, w in zip(self.layer.grads, got, want):
             assert_close(g, w, name, rtol=case.rtol * 10, dtype=inputs.x.dtype, diagnoses=diagnoses.get(name))
 

@@ -89,12 +89,21 @@ def dx_mistakes(
         "dx is missing the path through the mean (the −mean(dx̂) term)": lambda: rstd * (dxhat - xhat * mean(dxhat * xhat)),
         "dx treats the mean and variance as constants (only dx̂/std)": lambda: rstd * dxhat,
         "dx ignores gamma (used dout where dout·gamma belongs)": lambda: rstd * (dout - mean(dout) - xhat * mean(dout * xhat)),
-        "dx used the unbiased variance (ddof=1)": lambda: _dx_with_var(x64, dxhat, axis, x64.var(axis=axis, ddof=1, keepdims=True), eps),
+        "dx used the unbiased variance (ddof=1)": lambda: correct_dx(x64, gamma, eps, dout, axis, ddof=1),
+        "zero-variance groups were special-cased with std = 1; keep 1/sqrt(var + eps) there too": lambda: np.where(
+            var == 0, 1.0, rstd
+        )
+        * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
     }
 
 
-def _dx_with_var(x: np.ndarray, dxhat: np.ndarray, axis: int, var: np.ndarray, eps: float) -> np.ndarray:
-    mu = x.mean(axis=axis, keepdims=True)
+def correct_dx(x: np.ndarray, gamma: np.ndarray, eps: float, dout: np.ndarray, axis: int, ddof: int = 0) -> np.ndarray:
+    """The right input gradient (for ddof=0), computed for any eps: the base of the eps/ddof mistakes."""
+    x = np.asarray(x, dtype=np.float64)
+    shape = [1] * x.ndim
+    shape[1] = -1
+    dxhat = np.asarray(dout, dtype=np.float64) * np.asarray(gamma, dtype=np.float64).reshape(shape)
+    mu, var = x.mean(axis=axis, keepdims=True), x.var(axis=axis, ddof=ddof, keepdims=True)
     rstd = 1.0 / np.sqrt(var + eps)
     xhat = (x - mu) * rstd
     return rstd * (dxhat - dxhat.mean(axis=axis, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True))
@@ -107,13 +116,16 @@ def param_grad_mistakes(
     xhat = normalize(x, axis, eps)
     dout = np.asarray(dout, dtype=np.float64)
     other = 1 - reduce_axis
+    out_of_order = "the gradients came back out of order: return (dx, dgamma, dbeta)"
     return {
         "dgamma": {
             f"dgamma was summed over axis {other} instead of axis {reduce_axis}": lambda: (dout * xhat).sum(axis=other).reshape(shape),
             "dgamma used x instead of the normalized x̂": lambda: (dout * x).sum(axis=reduce_axis).reshape(shape),
+            f"this is dbeta: {out_of_order}": lambda: dout.sum(axis=reduce_axis).reshape(shape),
         },
         "dbeta": {
             f"dbeta was summed over axis {other} instead of axis {reduce_axis}": lambda: dout.sum(axis=other).reshape(shape),
             "dbeta was averaged instead of summed": lambda: dout.mean(axis=reduce_axis).reshape(shape),
+            f"this is dgamma: {out_of_order}": lambda: (dout * xhat).sum(axis=reduce_axis).reshape(shape),
         },
     }

@@ -103,16 +103,15 @@ class Worker:
             return obj
         if isinstance(obj, np.generic) and not isinstance(obj, np.object_):
             return obj
-        if depth < MAX_DEPTH and type(obj) in (tuple, list) and len(obj) <= MAX_ITEMS:
+        # Subclasses (namedtuple, OrderedDict, defaultdict ...) travel as the plain container, read through
+        # the base class's own methods; the original object stays here for when it is passed back.
+        if depth < MAX_DEPTH and isinstance(obj, (tuple, list)) and len(obj) <= MAX_ITEMS:
             items = [self.encode(item, Ref(ref.handle, ref.path + (i,)), depth + 1) for i, item in enumerate(obj)]
-            return tuple(items) if type(obj) is tuple else items
-        if (
-            depth < MAX_DEPTH
-            and type(obj) is dict
-            and len(obj) <= MAX_ITEMS
-            and all(type(k) in (str, int) for k in obj)
-        ):
-            return {k: self.encode(v, Ref(ref.handle, ref.path + (k,)), depth + 1) for k, v in obj.items()}
+            return tuple(items) if isinstance(obj, tuple) else items
+        if depth < MAX_DEPTH and isinstance(obj, dict) and len(obj) <= MAX_ITEMS:
+            pairs = list(dict.items(obj))
+            if all(type(k) in (str, int) for k, _ in pairs):
+                return {k: self.encode(v, Ref(ref.handle, ref.path + (k,)), depth + 1) for k, v in pairs}
         return Opaque(_type_name(obj), ref)
 
     def resolve(self, obj: Any) -> Any:
@@ -210,9 +209,17 @@ class Worker:
         ref = self.keep(value)
         reply = {"ok": True, "value": self.encode(value, ref), "ref": ref, "elapsed": elapsed}
         if request.get("return_args"):
-            reply["args_after"] = self.encode(list(args), Ref(0))
+            # Kept too, so the grader can look again later: a backward pass may still write into x
+            # through a cache that holds it.
+            args_ref = self.keep(list(args))
+            reply["args_after"] = self.encode(list(args), args_ref)
+            reply["args_ref"] = args_ref
             reply["kwargs_after"] = self.encode(dict(kwargs), Ref(0))
         return reply
+
+    def op_fetch(self, request: dict) -> dict:
+        ref = request["ref"]
+        return {"ok": True, "value": self.encode(self.resolve(ref), ref)}
 
     def op_batch(self, request: dict) -> None:
         """Evaluate fn on many perturbed copies of one argument list, streaming one reply per evaluation.

@@ -11,6 +11,7 @@ class TestBatchNorm(NormLayerChecks):
         Case("N ≠ D", 16, 7),
         Case("a batch of two", 2, 9),
         Case("tiny variance", 12, 6, data="tiny_var"),
+        Case("constant columns", 6, 4, data="constant"),
         Case("large mean", 10, 8, data="offset"),
         Case("non-default eps", 8, 5, data="tiny_var", eps=1e-3),
         Case("float32", 32, 8, dtype="float32"),

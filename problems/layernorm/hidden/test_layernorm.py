@@ -6,12 +6,15 @@ test_examples = spec_examples(__file__)
 
 
 class TestLayerNorm(NormLayerChecks):
-    layer = AffineNorm(forward="layernorm_forward", backward="layernorm_backward", stat_axis=1, outputs=("y", "cache"))
+    layer = AffineNorm(
+        forward="layernorm_forward", backward="layernorm_backward", stat_axis=1, outputs=("y", "cache"), upstream="dy"
+    )
     gamma_shapes = ("vector", "row")
     hidden_cases = (
         Case("N ≠ D", 7, 13),
         Case("a single row", 1, 9),
         Case("tiny variance", 5, 16, data="tiny_var"),
+        Case("constant rows", 4, 6, data="constant"),
         Case("large mean", 6, 12, data="offset"),
         Case("non-default eps", 5, 10, data="tiny_var", eps=1e-3),
         Case("gamma (1, D)", 4, 11, gamma_shape="row"),

@@ -1,0 +1,21 @@
+# mistake: dgamma = sum(dout * x) with the raw input instead of x_hat
+# caught-by: hidden, gradcheck
+# diagnosis: dgamma used x instead of the normalized
+import numpy as np
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    rstd = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - mu) * rstd
+    return gamma * x_hat + beta, {"x": x, "x_hat": x_hat, "rstd": rstd, "gamma": gamma}
+
+
+def batchnorm_backward(dout, cache):
+    x, x_hat, rstd, gamma = cache["x"], cache["x_hat"], cache["rstd"], cache["gamma"]
+    N = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x).sum(axis=0)
+    dxhat = dout * gamma
+    dx = rstd / N * (N * dxhat - dxhat.sum(axis=0) - x_hat * (dxhat * x_hat).sum(axis=0))
+    return dx, dgamma, dbeta

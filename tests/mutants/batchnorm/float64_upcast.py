@@ -1,0 +1,21 @@
+# mistake: casts the input to float64 up front (x = x.astype(np.float64)) and never casts back
+# caught-by: contract
+# diagnosis: expected dtype float32
+import numpy as np
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    x = x.astype(np.float64)
+    mu = x.mean(axis=0)
+    rstd = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - mu) * rstd
+    return gamma * x_hat + beta, {"x_hat": x_hat, "rstd": rstd, "gamma": gamma}
+
+
+def batchnorm_backward(dout, cache):
+    x_hat, rstd, gamma = cache["x_hat"], cache["rstd"], cache["gamma"]
+    N = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx = gamma * rstd / N * (N * dout - dbeta - x_hat * dgamma)
+    return dx, dgamma, dbeta
