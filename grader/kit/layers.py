@@ -215,7 +215,7 @@ class NormLayerChecks:
     # ================================================================== contract
     @category("contract")
     def test_forward_returns_output_and_cache(self, candidate: Any, rng: np.random.Generator) -> None:
-        """forward returns (out, cache), out shaped like x"""
+        """forward returns (output, cache), output shaped like x"""
         inputs = self.layer.make_inputs(rng, self.contract_cases[0])
         out, _ = self.layer.call_forward(candidate, inputs)
         expect_array(out, "out", shape=inputs.x.shape, dtype=inputs.x.dtype)
