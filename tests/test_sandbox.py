@@ -117,3 +117,43 @@ def test_wrong_return_types_get_specific_messages(candidate_file) -> None:
     only_y = REFERENCE.replace("    return y, (x_hat, rstd, gamma)", "    return y")
     run, _ = _grade(candidate_file(only_y, name="only_y.py"))
     assert any("must return (y, cache); it returned an array" in r["message"] for r in run.rows(status="fail"))
+
+
+def test_reference_and_hidden_suites_are_off_limits(candidate_file) -> None:
+    steal = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("ref", %r)
+ref = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ref)
+layernorm_forward, layernorm_backward = ref.layernorm_forward, ref.layernorm_backward
+""" % str(ROOT / "solutions" / "layernorm.py")
+    run, _ = _grade(candidate_file(steal))
+    assert run.code == 1 and "off limits" in run.rows(category="load")[0]["message"]
+    peek = "open(%r).read()\n" % str(ROOT / "problems" / "layernorm" / "hidden" / "test_layernorm.py")
+    run, _ = _grade(candidate_file(peek + REFERENCE, name="peek.py"))
+    assert run.code == 1 and "off limits" in run.rows(category="load")[0]["message"]
+    shell = _with_forward_prefix("import subprocess; subprocess.run(['cat', 'solutions/layernorm.py'])")
+    run, _ = _grade(candidate_file(shell, name="shell.py"))
+    assert run.code == 1 and any("starting other programs" in r["message"] for r in run.rows(status="fail"))
+
+
+def test_dynamic_forbidden_import_is_reported(candidate_file) -> None:
+    run, _ = _grade(candidate_file(_with_forward_prefix("__import__('torch')")))
+    assert any("importing torch is a constraint violation" in r["message"] for r in run.rows(status="fail"))
+
+
+def test_memory_bomb_becomes_a_row(candidate_file) -> None:
+    run, seconds = _grade(candidate_file(_with_forward_prefix("big = np.ones((1 << 40,))")), "--memory-mb", "1024")
+    assert run.code == 1 and seconds < 30
+    assert "ran out of memory: it tried to use more than 1 GiB" in run.rows(status="fail")[0]["message"]
+
+
+def test_keyboard_interrupt_from_candidate_code(candidate_file) -> None:
+    run, _ = _grade(candidate_file(_with_forward_prefix("raise KeyboardInterrupt")))
+    assert run.code == 1 and "raised KeyboardInterrupt" in run.rows(status="fail")[0]["message"]
+
+
+def test_grading_leaves_no_bytecode_beside_the_file(candidate_file) -> None:
+    path = candidate_file(REFERENCE)
+    run, _ = _grade(path)
+    assert run.code == 0 and not (path.parent / "__pycache__").exists()

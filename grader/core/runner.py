@@ -59,6 +59,9 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         list(problem.functions),
         timeout=options.timeout_s,
         config=WorkerConfig(memory_mb=options.memory_mb, env=WORKER_ENV),
+        protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
+        forbidden=problem.forbidden_imports,
+        track=problem.track,
     )
     blocked: str | None = None
     try:

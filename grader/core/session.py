@@ -32,12 +32,15 @@ class CallResult:
     args_ref: Ref | None = None  # the call's arguments, still held by the worker (with return_args)
 
 
-def describe_raised(fn: str, raised: dict) -> CandidateRaised:
+def describe_raised(fn: str, raised: dict, memory_mb: int = 0) -> CandidateRaised:
     """Teach with the candidate's own exception: type, message and the line of their file it came from."""
     frames = raised.get("frames") or []
     if raised.get("is_not_implemented"):
         where = frames[-1]["function"] if frames else fn
         return CandidateRaised(f"not implemented yet ({where} raises NotImplementedError)", not_implemented=True)
+    if raised.get("type") == "MemoryError":
+        limit = f"more than {memory_mb / 1024:g} GiB, the worker's limit (`--memory-mb` changes it)" if memory_mb else "too much"
+        return CandidateRaised(f"{fn} ran out of memory: it tried to use {limit}")
     if raised.get("is_exit"):
         text = f"{fn} called sys.exit({raised['message']}) instead of returning"
     else:
@@ -57,8 +60,12 @@ class WorkerSession:
         *,
         timeout: float,
         config: WorkerConfig,
+        protected: tuple[Path, ...] = (),
+        forbidden: tuple[str, ...] = (),
+        track: str = "",
     ) -> None:
         self.candidate, self.reference, self.functions = candidate, reference, functions
+        self.protected, self.forbidden, self.track = protected, forbidden, track
         self.timeout, self.config = timeout, config
         self.output = CapturedOutput()
         self.generation = 0
@@ -82,8 +89,10 @@ class WorkerSession:
         message = {
             "op": "load",
             "candidate": str(self.candidate),
-            "reference": str(self.reference) if self.reference else None,
             "functions": self.functions,
+            "protected": [str(p) for p in self.protected],
+            "forbidden": list(self.forbidden),
+            "track": self.track,
         }
         try:
             reply = self._worker.request(message, self.timeout + 10.0)
@@ -106,18 +115,17 @@ class WorkerSession:
         self._origins.clear()
 
     # ----------------------------------------------------------------- calls
-    def call(self, fn: str, args: tuple, kwargs: dict, *, return_args: bool = False, impl: str = "candidate") -> CallResult:
+    def call(self, fn: str, args: tuple, kwargs: dict, *, return_args: bool = False) -> CallResult:
         message = {
             "op": "call",
             "fn": fn,
-            "impl": impl,
             "args": self._outgoing(args),
             "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
             "return_args": return_args,
         }
         reply = self._exchange(fn, lambda worker: worker.request(message, self.timeout))
         if not reply.get("ok"):
-            raise describe_raised(fn, reply.get("raised") or {})
+            raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
         value = reply.get("value")
         self._remember(value, reply["ref"])
         return CallResult(
@@ -128,7 +136,7 @@ class WorkerSession:
         """The current value of something the worker holds (e.g. arguments of an earlier call)."""
         reply = self._exchange(fn, lambda worker: worker.request({"op": "fetch", "ref": ref}, self.timeout))
         if not reply.get("ok"):
-            raise describe_raised(fn, reply.get("raised") or {})
+            raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
         return reply["value"]
 
     def batch(self, fn: str, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None) -> list:
@@ -146,7 +154,7 @@ class WorkerSession:
             values = []
             for reply in worker.stream(message, len(perturb), self.timeout):
                 if not reply.get("ok"):
-                    raise describe_raised(fn, reply.get("raised") or {})
+                    raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
                 values.append(reply["value"])
             return values
 
@@ -156,9 +164,10 @@ class WorkerSession:
         if self._broken:
             fn, why = next(iter(self._broken.items()))
             raise NotRun(f"not run: {fn} {why} earlier")
-        reply = self._exchange(label, lambda worker: worker.request({"op": "bench", **request}, timeout))
+        message = {"op": "bench", "reference_source": self.reference.read_text(encoding="utf-8"), **request}
+        reply = self._exchange(label, lambda worker: worker.request(message, timeout))
         if not reply.get("ok"):
-            raise describe_raised(label, reply.get("raised") or {})
+            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
         return reply
 
     def _exchange(self, fn: str, action: Any) -> Any:

@@ -158,8 +158,10 @@ class Worker:
 
     # ----------------------------------------------------------------- operations
     def op_load(self, request: dict) -> dict:
-        if request.get("reference"):
-            self.reference = self._import(request["reference"], "_normkata_reference")
+        from grader.sandbox import guard
+
+        sys.dont_write_bytecode = True  # never leave __pycache__ folders beside the candidate's file
+        guard.install(request.get("protected", ()), request["candidate"], request.get("forbidden", ()), request.get("track", ""))
         try:
             self.candidate = self._import(request["candidate"], "candidate")
         except BaseException as exc:  # noqa: BLE001 - SystemExit/KeyboardInterrupt at import are the candidate's too
@@ -193,8 +195,7 @@ class Worker:
         return {"callable": True, "params": params}
 
     def _function(self, request: dict) -> Any:
-        module = self.reference if request.get("impl") == "reference" else self.candidate
-        return getattr(module, request["fn"])
+        return getattr(self.candidate, request["fn"])
 
     def op_call(self, request: dict) -> dict:
         fn = self._function(request)
@@ -252,6 +253,11 @@ class Worker:
     def op_bench(self, request: dict) -> dict:
         from grader.sandbox.bench import run_benchmark
 
+        if self.reference is None:
+            # Sent as text by the grader only now, after every correctness check, and never read from disk:
+            # the guard keeps the solutions folder closed to this process.
+            self.reference = ModuleType("_normkata_reference")
+            exec(compile(request["reference_source"], "<reference solution>", "exec"), self.reference.__dict__)
         return run_benchmark(request, self.candidate, self.reference, _clock)
 
     def op_forget(self, request: dict) -> dict:
