@@ -157,3 +157,12 @@ def test_grading_leaves_no_bytecode_beside_the_file(candidate_file) -> None:
     path = candidate_file(REFERENCE)
     run, _ = _grade(path)
     assert run.code == 0 and not (path.parent / "__pycache__").exists()
+
+
+def test_two_gradings_of_one_file_at_once_do_not_interfere(candidate_file) -> None:
+    from helpers import grade_many
+
+    path = str(candidate_file(REFERENCE))
+    runs = grade_many([("layernorm", "--file", path, "--seed", str(seed), "--json") for seed in (1, 2)])
+    assert [run.code for run in runs] == [0, 0]
+    assert [run.report["seed"] for run in runs] == [1, 2]
