@@ -16,6 +16,7 @@ else:  # pragma: no cover - Python 3.10
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 TRACK_FORBIDDEN_IMPORTS = {"numpy": ("torch", "tensorflow", "jax", "keras", "scipy", "sklearn")}
+TRACK_NAMES = {"numpy": "NumPy", "torch": "PyTorch"}
 
 
 def repo_root() -> Path:
@@ -57,6 +58,10 @@ class Problem:
     @property
     def solution(self) -> Path:
         return self.root / "solutions" / f"{self.slug}.py"
+
+    @property
+    def track_name(self) -> str:
+        return TRACK_NAMES.get(self.track, self.track)
 
     @property
     def forbidden_imports(self) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ class GradeRun:
     code: int
     stdout: str
     stderr: str
+    seconds: float = 0.0
 
     @property
     def report(self) -> dict:
@@ -36,6 +38,7 @@ class GradeRun:
 
 def grade(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> GradeRun:
     full_env = {**os.environ, **(env or {}), "COLUMNS": "160"}
+    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "grader", *args],
         capture_output=True,
@@ -44,7 +47,7 @@ def grade(*args: str, cwd: Path | None = None, env: dict | None = None, timeout:
         env=full_env,
         timeout=timeout,
     )
-    return GradeRun(proc.returncode, proc.stdout, proc.stderr)
+    return GradeRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
 
 def grade_many(jobs: Iterable[tuple[str, ...]]) -> list[GradeRun]:

@@ -39,7 +39,7 @@ def check_source(problem: Problem, path: Path) -> None:
             if top in problem.forbidden_imports:
                 raise LoadFailure(
                     f"constraint violation on line {node.lineno}: imports {top}; this problem is "
-                    f"{problem.track.capitalize()} only (standard library and numpy)"
+                    f"{problem.track_name} only (NumPy and the standard library)"
                 )
 
 

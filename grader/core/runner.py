@@ -61,7 +61,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         config=WorkerConfig(memory_mb=options.memory_mb, env=WORKER_ENV),
         protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
         forbidden=problem.forbidden_imports,
-        track=problem.track,
+        track=problem.track_name,
     )
     blocked: str | None = None
     try:
