@@ -7,14 +7,16 @@ comes from the candidate (exception messages, printed output) only ever goes thr
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
-
-from grader.catalog import Problem
 from grader.model import GradeReport, Status
+
+if TYPE_CHECKING:  # rich is imported by the functions that draw, so `--json` never pays for it
+    from rich.console import RenderableType
+    from rich.table import Table
+    from rich.text import Text
+
+    from grader.catalog import Problem
 
 MARKS = {
     Status.PASS: ("✓", "green"),
@@ -33,6 +35,11 @@ def _fmt_time(seconds: float) -> str:
 
 
 def scorecard(report: GradeReport, command: str = "grade") -> RenderableType:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     header = Text.assemble(
         (report.problem, "bold"), f" — {report.title}\n", ("file ", "dim"), report.file, ("   seed ", "dim"), str(report.seed)
     )
@@ -63,6 +70,8 @@ def scorecard(report: GradeReport, command: str = "grade") -> RenderableType:
 
 
 def _footer(report: GradeReport, command: str) -> Text:
+    from rich.text import Text
+
     style = "bold green" if report.all_passed else "bold red"
     text = Text.assemble((f"Score {report.passed}/{report.total}", style), f"   total time {_fmt_time(report.duration_s)}")
     if report.speed_ratio is not None:
@@ -78,6 +87,8 @@ def _footer(report: GradeReport, command: str) -> Text:
 
 
 def catalog_table(problems: list[Problem]) -> Table:
+    from rich.table import Table
+
     table = Table(title="normkata problems", header_style="bold")
     for column in ("Problem", "Title", "Difficulty", "Minutes", "Track"):
         table.add_column(column, justify="right" if column == "Minutes" else "left")

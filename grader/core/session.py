@@ -123,7 +123,7 @@ class WorkerSession:
             "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
             "return_args": return_args,
         }
-        reply = self._exchange(fn, lambda worker: worker.request(message, self.timeout))
+        reply = self._exchange(fn, lambda worker: worker.request(self._with_drops(message), self.timeout))
         if not reply.get("ok"):
             raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
         value = reply.get("value")
@@ -170,13 +170,15 @@ class WorkerSession:
             raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
         return reply
 
+    def _with_drops(self, message: dict) -> dict:
+        """Values the last check kept are released by the next request, without a round trip of their own."""
+        message["drop"], self._to_drop = self._to_drop, []
+        return message
+
     def _exchange(self, fn: str, action: Any) -> Any:
         if fn in self._broken:
             raise NotRun(f"not run: {fn} {self._broken[fn]} earlier")
         self._ensure_loaded()
-        if self._to_drop:
-            self._worker.request({"op": "forget", "handles": self._to_drop}, self.timeout)
-            self._to_drop = []
         try:
             return action(self._worker)
         except WorkerTimeout as exc:

@@ -162,7 +162,7 @@ class AffineNorm:
         return f"""
 def setup(rng, n, d):
     x = rng.random((n, d)) * 4.0 - 1.5
-    return x, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d), rng.random((n, d)) - 0.5
+    return x, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d), x * 0.5  # any dout times alike; no 2nd draw
 
 def run(impl, x, gamma, beta, dout):
     out, cache = impl.{self.forward}(x, gamma, beta)
@@ -192,7 +192,7 @@ class NormLayerChecks:
     gradcheck_cases: tuple[Case, ...] = (Case("small", 4, 5), Case("wide", 3, 8))
     gamma_shapes: tuple[str, ...] = ("vector",)
     contract_size: tuple[int, int] = (6, 5)
-    speed_sizes: tuple[tuple[int, int], ...] = ((2048, 1024), (512, 1024), (128, 1024), (32, 1024))
+    speed_sizes: tuple[tuple[int, int], ...] = ((1024, 1024), (256, 1024), (64, 1024), (16, 1024))
     gradcheck_threshold: float = 1e-6
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:

@@ -38,7 +38,7 @@ class SpeedFigure:
 
 
 def measure_speed(
-    worker: Any, label: str, source: str, sizes: list[tuple[int, ...]], *, seed: int, repeats: int = 3, budget_s: float = 2.0
+    worker: Any, label: str, source: str, sizes: list[tuple[int, ...]], *, seed: int, repeats: int = 5, budget_s: float = 2.0
 ) -> SpeedFigure:
     """Time the candidate and the reference in the worker, interleaved, on the largest size that fits."""
     request = {"source": source, "sizes": [list(s) for s in sizes], "repeats": repeats, "budget_s": budget_s, "seed": seed}

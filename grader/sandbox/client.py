@@ -163,13 +163,7 @@ class Worker:
         self._drain.join(timeout=1.0)
 
     def close(self) -> None:
-        """Ask politely, then make sure: the worker and anything it spawned are gone afterwards."""
-        if self.process.poll() is None and self._ready:
-            try:
-                self._send({"op": "exit"}, time.monotonic() + 0.5, 0.5)
-                self.process.wait(timeout=0.5)
-            except (WorkerTimeout, WorkerDied, subprocess.TimeoutExpired, OSError):
-                pass
+        """The worker holds nothing worth a goodbye: kill it and anything it started, without waiting."""
         self.kill()
 
     # ------------------------------------------------------------------ pipes with deadlines

@@ -260,11 +260,6 @@ class Worker:
             exec(compile(request["reference_source"], "<reference solution>", "exec"), self.reference.__dict__)
         return run_benchmark(request, self.candidate, self.reference, _clock)
 
-    def op_forget(self, request: dict) -> dict:
-        for handle in request.get("handles", ()):
-            self.results.pop(handle, None)
-        return {"ok": True}
-
     def serve(self) -> None:
         while True:
             request = self.channel.receive()
