@@ -64,12 +64,14 @@ class Specimen:
     # mistake: the variance used ddof=1        (what is wrong, for humans)
     # caught-by: hidden, gradcheck              (categories in which at least one row must fail)
     # diagnosis: ddof=1                         (optional: a regex some failing row's message must match)
+    # speed: not vectorized                      (optional: a regex the speed row's message must match)
     """
 
     path: Path
     mistake: str
     caught_by: tuple[str, ...]
     diagnosis: str | None
+    speed: str | None = None
 
     @property
     def id(self) -> str:
@@ -93,6 +95,7 @@ def specimens(kind: str) -> list[Specimen]:
                 _header(text, "mistake") or _header(text, "variant") or "",
                 tuple(c.strip() for c in caught.split(",")) if caught else (),
                 _header(text, "diagnosis"),
+                _header(text, "speed"),
             )
         )
     return found

@@ -44,6 +44,9 @@ def test_correct_variant_passes(specimen, runs) -> None:
     run = runs[specimen.id]
     failing = [row for row in run.rows() if row["status"] != "pass"]
     assert run.code == 0 and not failing, f"{specimen.id} ({specimen.mistake}) should pass: {failing}"
+    if specimen.speed:
+        (speed,) = run.rows(category="speed")
+        assert re.search(specimen.speed, speed["message"]), speed["message"]
 
 
 @pytest.mark.parametrize("slug", sorted(p.parent.name for p in (ROOT / "problems").glob("*/problem.toml")))

@@ -40,7 +40,9 @@ def test_reference_passes_every_check(slug: str, reference_runs: dict) -> None:
     run = reference_runs[slug]
     failing = [row for row in run.rows() if row["status"] != "pass"]
     assert run.code == 0 and not failing, failing
-    assert run.report["speed_ratio"] is not None
+    # Timing the reference against itself: the median ratio sits near 1 (bench/ measures the spread; a
+    # test on this noisy, shared machine may only assert a generous bound).
+    assert 0.5 <= run.report["speed_ratio"] <= 2.0
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -19,6 +19,7 @@ import traceback
 from types import ModuleType
 from typing import Any
 
+from grader.sandbox.bench import run_benchmark
 from grader.sandbox.protocol import HEADER, Opaque, Ref, dumps, loads_trusted
 
 # Captured before any candidate import, so a candidate that patches time.perf_counter cannot skew timings.
@@ -251,8 +252,6 @@ class Worker:
                 return
 
     def op_bench(self, request: dict) -> dict:
-        from grader.sandbox.bench import run_benchmark
-
         if self.reference is None:
             # Sent as text by the grader only now, after every correctness check, and never read from disk:
             # the guard keeps the solutions folder closed to this process.
