@@ -8,12 +8,13 @@ STAMP  := $(VENV)/.installed
 P      ?= layernorm
 ARGS   ?=
 
-.PHONY: install grade test clean help
+.PHONY: install grade test bench clean help
 
 help:
 	@echo "make grade P=<slug> [ARGS='--seed 7']   grade problems/<slug>/<slug>.py"
 	@echo "make test                               run the project's own test suite"
 	@echo "make install                            only create .venv and install normkata"
+	@echo "make bench                              measure speed and latency, write docs/benchmarks.md"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +28,9 @@ grade: $(STAMP)
 
 test: $(STAMP)
 	@$(BIN)/python -m pytest -q $(ARGS)
+
+bench: $(STAMP)
+	@$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
