@@ -61,8 +61,11 @@ def main() -> None:
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the randomized hidden cases; the scorecard shows the one used.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True, help="Seconds one call of your code may take.")
 @click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory your code may use, in MiB.")
+@click.option("--no-speed", is_flag=True, help="Skip the speed row (quicker while iterating; the score then stays below 100 %).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of the scorecard.")
-def run(problem_name: str, file: Path | None, reference: bool, seed: int | None, timeout: float, memory_mb: int, as_json: bool) -> None:
+def run(
+    problem_name: str, file: Path | None, reference: bool, seed: int | None, timeout: float, memory_mb: int, no_speed: bool, as_json: bool
+) -> None:
     """Grade PROBLEM: your file against the spec's examples and the hidden checks."""
     from grader.core.runner import GradeOptions, grade, new_seed
     from grader.render import report_json, scorecard
@@ -73,7 +76,9 @@ def run(problem_name: str, file: Path | None, reference: bool, seed: int | None,
     target = problem.solution if reference else (file or problem.stub)
     if not target.is_file():
         raise click.UsageError(f"{target} does not exist.")
-    options = GradeOptions(seed=new_seed() if seed is None else seed, timeout_s=timeout, memory_mb=memory_mb)
+    options = GradeOptions(
+        seed=new_seed() if seed is None else seed, timeout_s=timeout, memory_mb=memory_mb, speed=not no_speed
+    )
     report = grade(problem, target.resolve(), options)
     report.file = _shown_path(target)
     if as_json:

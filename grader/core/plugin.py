@@ -46,6 +46,7 @@ class GradingContext:
     reference: Any
     seed: int
     blocked: str | None = None  # why no check can run (the file did not load); every row is then "not run"
+    skipped_categories: tuple[str, ...] = ()  # asked not to run (`--no-speed`)
 
 
 @dataclass
@@ -136,6 +137,10 @@ class GradingPlugin:
                 row.result.status, row.result.message = Status.SKIP, "not run: the file could not be loaded"
                 row.finished = True
             items[:] = []
+        for item in [it for it in items if self._category(it) in self.context.skipped_categories]:
+            row = self.rows[item.nodeid]
+            row.result.status, row.result.message, row.finished = Status.SKIP, "not run: skipped on request (--no-speed)", True
+            items.remove(item)
 
     @staticmethod
     def _category(item: pytest.Item) -> str:

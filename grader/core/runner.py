@@ -36,6 +36,7 @@ class GradeOptions:
     seed: int
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+    speed: bool = True  # False: the speed row is reported as not run (a quicker loop while iterating)
 
 
 UNUSED_PYTEST_PLUGINS = (
@@ -78,7 +79,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
             blocked = _load(problem, session)
         except LoadFailure as failure:
             blocked = str(failure)
-        rows, speed_ratio = _run_suite(problem, session, options.seed, blocked)
+        rows, speed_ratio = _run_suite(problem, session, options, blocked)
     finally:
         session.close()
     if blocked is not None:
@@ -105,12 +106,15 @@ def _load(problem: Problem, session: WorkerSession) -> str | None:
     return None
 
 
-def _run_suite(problem: Problem, session: WorkerSession, seed: int, blocked: str | None) -> tuple[list[CheckResult], float | None]:
+def _run_suite(
+    problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None
+) -> tuple[list[CheckResult], float | None]:
     import pytest
 
     from grader.core.plugin import GradingContext, GradingPlugin
 
-    plugin = GradingPlugin(GradingContext(problem, session, load_reference(problem), seed, blocked))
+    skipped = () if options.speed else ("speed",)
+    plugin = GradingPlugin(GradingContext(problem, session, load_reference(problem), options.seed, blocked, skipped))
     args = [
         str(problem.hidden),
         "--rootdir", str(problem.folder),

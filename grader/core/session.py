@@ -115,22 +115,43 @@ class WorkerSession:
         self._origins.clear()
 
     # ----------------------------------------------------------------- calls
-    def call(self, fn: str, args: tuple, kwargs: dict, *, return_args: bool = False) -> CallResult:
+    def call(
+        self, fn: str, args: tuple, kwargs: dict, *, return_args: bool = False, target: Ref | None = None, label: str = ""
+    ) -> CallResult:
+        """Call fn of the candidate's module, or method fn of the object `target` names (shown as `label`)."""
+        label = label or fn
         message = {
             "op": "call",
             "fn": fn,
+            "target": target,
             "args": self._outgoing(args),
             "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
             "return_args": return_args,
         }
-        reply = self._exchange(fn, lambda worker: worker.request(self._with_drops(message), self.timeout))
+        reply = self._exchange(label, lambda worker: worker.request(self._with_drops(message), self.timeout))
         if not reply.get("ok"):
-            raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
+            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
         value = reply.get("value")
         self._remember(value, reply["ref"])
         return CallResult(
             value, float(reply.get("elapsed", 0.0)), reply.get("args_after"), reply.get("kwargs_after"), reply.get("args_ref")
         )
+
+    def get_attribute(self, target: Ref, name: str, label: str) -> tuple[bool, Any]:
+        """(True, None) for a method, else (False, the attribute's value) of an object the worker holds."""
+        reply = self._exchange(label, lambda worker: worker.request({"op": "getattr", "target": target, "name": name}, self.timeout))
+        if not reply.get("ok"):
+            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
+        if reply.get("callable"):
+            return True, None
+        self._remember(reply.get("value"), reply["ref"])
+        return False, reply.get("value")
+
+    def set_attribute(self, target: Ref, name: str, value: Any, label: str) -> None:
+        message = {"op": "setattr", "target": target, "name": name, "value": self._outgoing_one(value)}
+        reply = self._exchange(label, lambda worker: worker.request(message, self.timeout))
+        if not reply.get("ok"):
+            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
 
     def fetch(self, fn: str, ref: Ref) -> Any:
         """The current value of something the worker holds (e.g. arguments of an earlier call)."""
@@ -139,11 +160,15 @@ class WorkerSession:
             raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
         return reply["value"]
 
-    def batch(self, fn: str, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None) -> list:
+    def batch(
+        self, fn: str, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None,
+        target: Ref | None = None,
+    ) -> list:
         """fn evaluated on perturbed copies of args, each result selected by `select` (see worker.op_batch)."""
         message = {
             "op": "batch",
             "fn": fn,
+            "target": target,
             "args": self._outgoing(args),
             "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
             "perturb": perturb,
@@ -210,6 +235,10 @@ class WorkerSession:
         if type(value) in (tuple, list):
             for i, item in enumerate(value):
                 self._register(item, Ref(ref.handle, (i,)))
+
+    def adopt(self, stand_in: Any, ref: Ref) -> None:
+        """A grader-side stand-in (e.g. a RemoteObject) for a worker value: passing it sends the reference."""
+        self._origins[id(stand_in)] = (stand_in, self.generation, ref)
 
     def _register(self, value: Any, ref: Ref) -> None:
         if isinstance(value, (list, dict, Opaque)) or (type(value) is tuple and value) or hasattr(value, "__array__"):

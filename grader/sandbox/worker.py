@@ -82,7 +82,7 @@ def _type_name(obj: Any) -> str:
     cls = type(obj)
     module = getattr(cls, "__module__", "") or ""
     name = getattr(cls, "__qualname__", cls.__name__)
-    return name if module in ("builtins", "") else f"{module}.{name}"
+    return name if module in ("builtins", "", "candidate") else f"{module}.{name}"
 
 
 class Worker:
@@ -196,7 +196,20 @@ class Worker:
         return {"callable": True, "params": params}
 
     def _function(self, request: dict) -> Any:
-        return getattr(self.candidate, request["fn"])
+        """A function of the candidate's module, or a method of an object the worker holds (`target`)."""
+        owner = self.resolve(request["target"]) if request.get("target") is not None else self.candidate
+        return getattr(owner, request["fn"])
+
+    def op_getattr(self, request: dict) -> dict:
+        value = getattr(self.resolve(request["target"]), request["name"])
+        if callable(value) and not isinstance(value, type):
+            return {"ok": True, "callable": True}
+        ref = self.keep(value)
+        return {"ok": True, "callable": False, "value": self.encode(value, ref), "ref": ref}
+
+    def op_setattr(self, request: dict) -> dict:
+        setattr(self.resolve(request["target"]), request["name"], self.resolve(request["value"]))
+        return {"ok": True}
 
     def op_call(self, request: dict) -> dict:
         fn = self._function(request)
