@@ -87,12 +87,23 @@ def _footer(report: GradeReport, command: str) -> Text:
 
 
 def catalog_table(problems: list[Problem]) -> Table:
+    """The catalog, one section per track and difficulty (problems arrive sorted that way)."""
     from rich.table import Table
 
+    from grader.catalog import TRACK_NAMES
+
     table = Table(title="normkata problems", header_style="bold")
-    for column in ("Problem", "Title", "Difficulty", "Minutes", "Track"):
+    for column in ("Track", "Difficulty", "Problem", "Title", "Minutes"):
         table.add_column(column, justify="right" if column == "Minutes" else "left")
+    group = None
     for problem in problems:
-        table.add_row(problem.slug, problem.title, problem.difficulty, str(problem.minutes), problem.track)
+        key = (problem.track, problem.difficulty)
+        if group is not None and key != group:
+            table.add_section()
+        track = TRACK_NAMES.get(problem.track, problem.track) if group is None or key[0] != group[0] else ""
+        table.add_row(
+            track, problem.difficulty if key != group else "", problem.slug, problem.title, str(problem.minutes)
+        )
+        group = key
     table.caption = "grade <problem> grades problems/<problem>/<problem>.py · grade <problem> --reference grades the reference"
     return table
