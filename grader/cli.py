@@ -48,7 +48,10 @@ def main() -> None:
       grade layernorm --seed 123      replay the exact random cases of an earlier run
       grade layernorm --reference     grade the reference solution (what a perfect score looks like)
       grade layernorm --json          one JSON object on stdout, for scripts and CI
-      grade list                      all problems
+      grade list                      all problems, with your progress
+      grade show layernorm            the spec, in the terminal
+      grade hint layernorm            the next hint (they get more specific)
+      grade solution layernorm        the reference solution, after a confirmation
 
     Exit status: 0 every check passed, 1 some check failed, 2 the command itself was wrong.
     """
@@ -61,7 +64,7 @@ def main() -> None:
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the randomized hidden cases; the scorecard shows the one used.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True, help="Seconds one call of your code may take.")
 @click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory your code may use, in MiB.")
-@click.option("--no-speed", is_flag=True, help="Skip the speed row (quicker while iterating; the score then stays below 100 %).")
+@click.option("--no-speed", is_flag=True, help="Leave the speed row out (quicker while iterating).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of the scorecard.")
 def run(
     problem_name: str, file: Path | None, reference: bool, seed: int | None, timeout: float, memory_mb: int, no_speed: bool, as_json: bool
@@ -81,6 +84,8 @@ def run(
     )
     report = grade(problem, target.resolve(), options)
     report.file = _shown_path(target)
+    if not reference:
+        _record(report, target)
     if as_json:
         click.echo(report_json(report))
     else:
@@ -88,6 +93,18 @@ def run(
 
         Console(highlight=False).print(scorecard(report))
     sys.exit(0 if report.all_passed else 1)
+
+
+def _record(report, target: Path) -> None:
+    """Progress is a convenience: a store that cannot be written never costs the user their scorecard."""
+    import sqlite3
+
+    from grader.store import Store
+
+    try:
+        Store().record_attempt(report, target.read_text(encoding="utf-8", errors="replace"))
+    except (sqlite3.Error, OSError) as exc:
+        click.echo(f"note: progress not saved ({exc})", err=True)
 
 
 def _shown_path(path: Path) -> str:
@@ -99,9 +116,56 @@ def _shown_path(path: Path) -> str:
 
 @main.command("list")
 def list_problems() -> None:
-    """List the problems: name, title, difficulty, expected minutes, track."""
+    """List the problems by track and difficulty, with your progress on each."""
     from rich.console import Console
 
     from grader.render import catalog_table
+    from grader.store import Store
 
-    Console(highlight=False).print(catalog_table(_catalog().ordered()))
+    Console(highlight=False).print(catalog_table(_catalog().ordered(), Store().progress()))
+
+
+@main.command("show")
+@click.argument("problem_name", metavar="PROBLEM")
+def show(problem_name: str) -> None:
+    """Show PROBLEM's spec (its README.md) in the terminal."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    problem = _problem_or_usage_error(problem_name)
+    Console().print(Markdown(problem.spec.read_text(encoding="utf-8")))
+
+
+@main.command("hint")
+@click.argument("problem_name", metavar="PROBLEM")
+def hint(problem_name: str) -> None:
+    """Reveal PROBLEM's next hint; the ones already taken are shown again above it."""
+    from rich.console import Console
+
+    from grader.render import hints_panel
+    from grader.store import Store
+
+    problem = _problem_or_usage_error(problem_name)
+    store = Store()
+    taken = store.hints_taken(problem.slug)
+    if taken < len(problem.hints):
+        taken += 1
+        store.record_hint(problem.slug, taken)
+    Console(highlight=False).print(hints_panel(problem, taken))
+
+
+@main.command("solution")
+@click.argument("problem_name", metavar="PROBLEM")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def solution(problem_name: str, yes: bool) -> None:
+    """Show PROBLEM's reference solution (asks first, and remembers that you looked)."""
+    from rich.console import Console
+    from rich.syntax import Syntax
+
+    from grader.store import Store
+
+    problem = _problem_or_usage_error(problem_name)
+    if not yes and not click.confirm(f"Show the reference solution of {problem.slug}? It will be noted in your progress"):
+        raise SystemExit(1)
+    Store().record_solution_seen(problem.slug)
+    Console().print(Syntax(problem.solution.read_text(encoding="utf-8"), "python", line_numbers=True))

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # rich is imported by the functions that draw, so `--json` ne
     from rich.text import Text
 
     from grader.catalog import Problem
+    from grader.store import Progress
 
 MARKS = {
     Status.PASS: ("✓", "green"),
@@ -86,14 +87,16 @@ def _footer(report: GradeReport, command: str) -> Text:
     return text
 
 
-def catalog_table(problems: list[Problem]) -> Table:
+def catalog_table(problems: list[Problem], progress: dict[str, Progress] | None = None) -> Table:
     """The catalog, one section per track and difficulty (problems arrive sorted that way)."""
     from rich.table import Table
+    from rich.text import Text
 
     from grader.catalog import TRACK_NAMES
 
+    progress = progress or {}
     table = Table(title="normkata problems", header_style="bold")
-    for column in ("Track", "Difficulty", "Problem", "Title", "Minutes"):
+    for column in ("Track", "Difficulty", "Problem", "Title", "Minutes", "Your progress"):
         table.add_column(column, justify="right" if column == "Minutes" else "left")
     group = None
     for problem in problems:
@@ -102,8 +105,32 @@ def catalog_table(problems: list[Problem]) -> Table:
             table.add_section()
         track = TRACK_NAMES.get(problem.track, problem.track) if group is None or key[0] != group[0] else ""
         table.add_row(
-            track, problem.difficulty if key != group else "", problem.slug, problem.title, str(problem.minutes)
-        )
+            track, problem.difficulty if key != group else "", problem.slug, problem.title, str(problem.minutes),
+            _progress_text(progress.get(problem.slug)),
+        )  # fmt: skip
         group = key
     table.caption = "grade <problem> grades problems/<problem>/<problem>.py · grade <problem> --reference grades the reference"
     return table
+
+
+def _progress_text(progress: Progress | None) -> Text:
+    from rich.text import Text
+
+    if progress is None or progress.attempts == 0:
+        return Text("not started", style="dim")
+    style = "green" if progress.status == "passing" else "yellow"
+    return Text(f"{progress.status}, best {progress.best_passed}/{progress.best_total} ({progress.attempts} tries)", style=style)
+
+
+def hints_panel(problem: Problem, taken: int) -> RenderableType:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    text = Text()
+    for level, hint in enumerate(problem.hints[:taken], start=1):
+        text.append("\n\n" if level > 1 else "")
+        text.append(f"Hint {level} of {len(problem.hints)}: ", style="bold" if level == taken else "dim")
+        text.append(hint, style="" if level == taken else "dim")
+    if taken >= len(problem.hints):
+        text.append(f"\n\nThat was the last hint. `grade solution {problem.slug}` shows the reference.", style="dim")
+    return Panel(text, title=f"{problem.slug} — hints", title_align="left")

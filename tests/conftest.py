@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Every `grade` the tests start records progress here, never in the developer's own store.
+os.environ["NORMKATA_HOME"] = tempfile.mkdtemp(prefix="normkata-tests-")
 
 
 @pytest.fixture

@@ -1,0 +1,112 @@
+"""The user's progress: every grading attempt, hints taken, solutions seen. SQLite, WAL, insert-only.
+
+Rows are appended and never rewritten, each in its own short transaction, so a crash or a killed process
+loses nothing already recorded, and two `grade` processes (a watch loop and a manual run) can write at
+once. The file lives where the platform keeps per-user data; NORMKATA_HOME overrides it (tests, or people
+who keep several).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.model import GradeReport
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, problem TEXT NOT NULL, file TEXT NOT NULL,
+    code TEXT NOT NULL, code_sha256 TEXT NOT NULL, seed INTEGER NOT NULL,
+    passed INTEGER NOT NULL, total INTEGER NOT NULL, speed_ratio REAL, report TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hints (id INTEGER PRIMARY KEY, at REAL NOT NULL, problem TEXT NOT NULL, level INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS solutions_seen (id INTEGER PRIMARY KEY, at REAL NOT NULL, problem TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_problem ON attempts (problem);
+"""
+
+
+def default_home() -> Path:
+    if os.environ.get("NORMKATA_HOME"):
+        return Path(os.environ["NORMKATA_HOME"])
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "normkata"
+    if os.name == "nt":
+        return Path(os.environ.get("APPDATA", Path.home())) / "normkata"
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "normkata"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One problem's standing for this user."""
+
+    attempts: int
+    best_passed: int
+    best_total: int
+    last_passed: int
+    last_total: int
+
+    @property
+    def status(self) -> str:
+        if self.attempts == 0:
+            return "not started"
+        return "passing" if self.last_total and self.last_passed == self.last_total else "failing"
+
+
+class Store:
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home or default_home()
+        self.path = self.home / "normkata.db"
+
+    def _connect(self) -> sqlite3.Connection:
+        self.home.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=10.0)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(SCHEMA)
+        return connection
+
+    def record_attempt(self, report: GradeReport, code: str) -> None:
+        row = (
+            time.time(), report.problem, report.file, code, hashlib.sha256(code.encode("utf-8")).hexdigest(),
+            report.seed, report.passed, report.total, report.speed_ratio, json.dumps(report.to_json()),
+        )  # fmt: skip
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT INTO attempts (at, problem, file, code, code_sha256, seed, passed, total, speed_ratio, report)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def progress(self) -> dict[str, Progress]:
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT problem, passed, total FROM attempts ORDER BY id").fetchall()
+        found: dict[str, Progress] = {}
+        for problem, passed, total in rows:
+            before = found.get(problem, Progress(0, 0, 0, 0, 0))
+            better = passed / max(total, 1) >= before.best_passed / max(before.best_total, 1)
+            best = (passed, total) if better else (before.best_passed, before.best_total)
+            found[problem] = Progress(before.attempts + 1, *best, passed, total)
+        return found
+
+    def hints_taken(self, problem: str) -> int:
+        with closing(self._connect()) as db:
+            (level,) = db.execute("SELECT COALESCE(MAX(level), 0) FROM hints WHERE problem = ?", (problem,)).fetchone()
+        return int(level)
+
+    def record_hint(self, problem: str, level: int) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT INTO hints (at, problem, level) VALUES (?, ?, ?)", (time.time(), problem, level))
+
+    def record_solution_seen(self, problem: str) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT INTO solutions_seen (at, problem) VALUES (?, ?)", (time.time(), problem))
+
+    def solution_seen(self, problem: str) -> bool:
+        with closing(self._connect()) as db:
+            return db.execute("SELECT 1 FROM solutions_seen WHERE problem = ? LIMIT 1", (problem,)).fetchone() is not None

@@ -1,0 +1,76 @@
+"""Self-study commands on a temporary progress store: attempts, list status, hints, solution, show."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, grade
+
+from grader.store import Store
+
+
+@pytest.fixture
+def home(tmp_path) -> dict:
+    return {"NORMKATA_HOME": str(tmp_path / "home")}
+
+
+def _cli(*args: str, env: dict, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args], input=stdin, capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, **env, "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_attempts_are_recorded_and_listed(home) -> None:
+    assert "not started" in _cli("list", env=home).stdout
+    grade("layernorm", "--no-speed", "--json", env=home)
+    assert "failing, best 0/39 (1 tries)" in _cli("list", env=home).stdout
+    grade("layernorm", "--file", str(ROOT / "solutions" / "layernorm.py"), "--no-speed", "--json", env=home)
+    listing = _cli("list", env=home).stdout
+    assert "passing, best 39/39 (2 tries)" in listing
+    db = sqlite3.connect(f"{home['NORMKATA_HOME']}/normkata.db")
+    code, digest = db.execute("SELECT code, code_sha256 FROM attempts ORDER BY id DESC LIMIT 1").fetchone()
+    assert "def layernorm_forward" in code and len(digest) == 64
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_grading_the_reference_is_not_progress(home) -> None:
+    grade("batchnorm", "--reference", "--no-speed", "--json", env=home)
+    assert "not started" in [line for line in _cli("list", env=home).stdout.splitlines() if "batchnorm" in line][0]
+
+
+def test_hints_come_one_at_a_time_and_are_remembered(home) -> None:
+    first = _cli("hint", "layernorm", env=home).stdout
+    assert "Hint 1 of 3" in first and "Hint 2" not in first
+    second = _cli("hint", "layernorm", env=home).stdout
+    assert "Hint 1 of 3" in second and "Hint 2 of 3" in second
+    _cli("hint", "layernorm", env=home)
+    last = _cli("hint", "layernorm", env=home).stdout
+    assert "Hint 3 of 3" in last and "That was the last hint" in last
+
+
+def test_solution_asks_first_and_is_remembered(home) -> None:
+    refused = _cli("solution", "layernorm", env=home, stdin="n\n")
+    assert refused.returncode == 1 and "def layernorm_forward" not in refused.stdout
+    shown = _cli("solution", "layernorm", env=home, stdin="y\n")
+    assert shown.returncode == 0 and "def layernorm_forward" in shown.stdout
+    assert Store(Path(home["NORMKATA_HOME"])).solution_seen("layernorm")
+
+
+def test_show_renders_the_spec(home) -> None:
+    run = _cli("show", "batchnorm", env=home)
+    assert run.returncode == 0 and "BatchNorm" in run.stdout and "Expected" in run.stdout
+    assert _cli("show", "batchnrom", env=home).returncode == 2
+
+
+def test_an_unwritable_store_never_costs_the_scorecard(tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    run = grade("layernorm", "--no-speed", "--json", env={"NORMKATA_HOME": str(blocker / "home")})
+    assert run.code == 1 and run.report["total"] == 39
+    assert "progress not saved" in run.stderr
