@@ -52,6 +52,7 @@ def main() -> None:
       grade show layernorm            the spec, in the terminal
       grade hint layernorm            the next hint (they get more specific)
       grade solution layernorm        the reference solution, after a confirmation
+      grade watch layernorm           re-grade on every save, scorecard redrawn in place
 
     Exit status: 0 every check passed, 1 some check failed, 2 the command itself was wrong.
     """
@@ -152,6 +153,40 @@ def hint(problem_name: str) -> None:
         taken += 1
         store.record_hint(problem.slug, taken)
     Console(highlight=False).print(hints_panel(problem, taken))
+
+
+@main.command("watch")
+@click.argument("problem_name", metavar="PROBLEM")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Watch this file instead of problems/PROBLEM/PROBLEM.py.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for every grading of this watch (default: one drawn at start).")
+@click.option("--speed", is_flag=True, help="Include the speed row (slower feedback).")
+@click.option("--runs", type=click.IntRange(min=1), hidden=True, help="Stop after this many gradings (for tests).")
+def watch_cmd(problem_name: str, file: Path | None, seed: int | None, speed: bool, runs: int | None) -> None:
+    """Re-grade PROBLEM every time the file is saved (Ctrl-C stops)."""
+    from rich.console import Console
+
+    from grader.core.runner import new_seed
+    from grader.render import scorecard
+    from grader.watch import watch
+
+    problem = _problem_or_usage_error(problem_name)
+    target = (file or problem.stub).resolve()
+    seed = new_seed() if seed is None else seed
+    console = Console(highlight=False)
+
+    def show(result) -> None:
+        console.clear()
+        if isinstance(result, str):
+            console.print(f"[red]could not grade:[/red] {result}", markup=True, highlight=False)
+        else:
+            result.title, result.file = problem.title, _shown_path(target)
+            console.print(scorecard(result))
+        console.print(f"[dim]watching {_shown_path(target)} (seed {seed}) — save to re-grade, Ctrl-C to stop[/dim]")
+
+    try:
+        watch(problem.slug, target, seed, speed, show, stop_after=runs)
+    except KeyboardInterrupt:
+        console.print("stopped watching")
 
 
 @main.command("solution")

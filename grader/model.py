@@ -72,6 +72,24 @@ class GradeReport:
     def all_passed(self) -> bool:
         return self.total > 0 and self.passed == self.total
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any], title: str = "") -> GradeReport:
+        """The inverse of to_json (for reports that crossed a process boundary, e.g. in watch mode)."""
+        output = data.get("output") or {}
+        return cls(
+            problem=data["problem"],
+            title=title,
+            file=data["file"],
+            seed=data["seed"],
+            checks=[
+                CheckResult(c["name"], c["category"], Status(c["status"]), c["duration_s"], c["message"])
+                for c in data["checks"]
+            ],
+            duration_s=data["duration_s"],
+            speed_ratio=data["speed_ratio"],
+            output=CandidateOutput(output.get("text", ""), output.get("total_bytes", 0)),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,

@@ -125,6 +125,7 @@ def _run_suite(
         # Suites fail through the kit's own messages (CheckFailed), not bare asserts, so pytest's assertion
         # rewriting would only recompile the suite on every run.
         "--assert=plain",
+        "--tb=no",  # failures are reported through our rows; formatting tracebacks only costs time
         "-q",
         # Plugins a hidden suite has no use for; leaving them out saves ~30 ms of pytest's start-up.
         *[arg for name in UNUSED_PYTEST_PLUGINS for arg in ("-p", f"no:{name}")],
