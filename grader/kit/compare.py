@@ -107,9 +107,13 @@ def assert_close(
     index = np.unravel_index(int(np.argmax(np.where(bad, err, -1.0))), got.shape) if got.ndim else ()
     raise CheckFailed(
         f"{what}: max error {float(err[index]):.3g} at {fmt_index(index)}: expected {float(want[index]):.6g}, "
-        f"got {float(got[index]):.6g} ({int(bad.sum())} of {got.size} elements off; tolerance {rtol:g} relative)"
+        f"got {float(got[index]):.6g} ({int(bad.sum())} of {got.size} elements off; tolerance {_tolerance_text(rtol, atol)})"
         f"{_diagnosis(got, want, diagnoses, rtol, atol)}"
     )
+
+
+def _tolerance_text(rtol: float, atol: float) -> str:
+    return f"{rtol:g} relative" if rtol else f"{atol:g} absolute"
 
 
 def _as_float(value: Any, shape: tuple) -> np.ndarray | None:
