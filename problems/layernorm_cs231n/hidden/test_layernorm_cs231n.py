@@ -1,0 +1,52 @@
+"""Hidden checks for layernorm_cs231n. Rows on the scorecard come from these tests and the spec's examples.
+
+Every case passes ln_param explicitly: with 'eps' or without it (then 1e-5 applies), and some with the
+notebook's extra {'mode': 'train'} key.
+"""
+
+import numpy as np
+
+from grader.kit import CheckFailed, NormLayerChecks, category, expect_array, unpack
+from grader.kit import spec_examples
+from grader.kit.ln_param import ParamCase, ParamDictNorm
+
+test_examples = spec_examples(__file__)
+
+TRAIN = (("mode", "train"),)
+
+
+class TestLayerNormCS231n(NormLayerChecks):
+    layer = ParamDictNorm(forward="layernorm_forward", backward="layernorm_backward", upstream="dout")
+    hidden_cases = (
+        ParamCase("N < D", 4, 11),
+        ParamCase("N > D", 13, 5, extra=TRAIN),
+        ParamCase("a single example", 1, 9),
+        ParamCase("one feature", 5, 1),
+        ParamCase("tiny variance", 5, 16, data="tiny_var"),
+        ParamCase("tiny variance", 6, 10, data="tiny_var", eps=1e-3, extra=TRAIN),
+        ParamCase("constant rows", 4, 6, data="constant"),
+        ParamCase("large mean", 6, 12, data="offset"),
+        ParamCase("non-default eps", 5, 8, eps=0.5),
+        ParamCase("float32", 8, 32, dtype="float32", extra=TRAIN),
+    )
+    gradcheck_cases = (
+        ParamCase("notebook", 4, 5),
+        ParamCase("tall", 7, 3, extra=TRAIN),
+        ParamCase("eps given", 3, 6, eps=0.5),
+    )
+
+    @category("contract")
+    def test_ln_param_is_reusable(self, candidate, rng):
+        """the same ln_param dict gives the same result twice"""
+        inputs = self.layer.make_inputs(rng, ParamCase("reuse", 4, 6, eps=0.5, extra=TRAIN))
+        args, kwargs = self.layer.forward_args(inputs)
+        # Two calls in the worker with one and the same dict (a zero perturbation leaves x as it is), as a
+        # network does when it keeps one ln_param per layer for the whole training run.
+        first, second = getattr(candidate, self.layer.forward).batch(args, kwargs, [(0, 0, 0.0), (0, 0, 0.0)])
+        outs = [expect_array(unpack(v, self.layer.outputs, self.layer.forward)[0], "out") for v in (first, second)]
+        if outs[0].shape != outs[1].shape or not np.allclose(outs[0], outs[1], rtol=1e-12, atol=0):
+            raise CheckFailed(
+                "a second call with the same ln_param dict ({'eps': 0.5, 'mode': 'train'}) gave a different out: "
+                "does layernorm_forward pop or overwrite 'eps' in ln_param? A network keeps one ln_param per layer "
+                "for every iteration, so read it with ln_param.get('eps', 1e-5) and leave it as it is"
+            )
