@@ -1,0 +1,106 @@
+"""Hidden checks for batchnorm_running. Rows on the scorecard come from these tests and the spec's examples.
+
+The checks shared with spatial_batchnorm (bn_param's contract, running statistics, test mode, gradients)
+live in grader/kit/bn_param_checks.py; this file adds the cases, the agreement of the two backward passes
+and the speed row, which times the candidate's batchnorm_backward_alt against its own batchnorm_backward.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from grader.kit import CheckFailed, category, expect_array, rel_error
+from grader.kit.bn_param_checks import (
+    BnCase,
+    BnLayer,
+    RunningBatchNormChecks,
+    describe_relative_speed,
+    spec_examples_with_param_dicts,
+)
+from grader.kit.speed import measure_speed
+
+test_examples = spec_examples_with_param_dicts(__file__)
+
+# run(impl, ...) is called with the candidate's module and the reference's, in turns (see
+# grader/sandbox/bench.py). This workload compares the candidate with itself: on the candidate's turn it
+# runs the candidate's batchnorm_backward_alt, on the reference's turn the CANDIDATE's batchnorm_backward
+# (the reference module only marks the turn). The bench always calls the candidate first, to size the
+# problem, so the candidate's module is known when the other turn comes. Both passes get the same cache,
+# made once per input by the candidate's own forward.
+ALT_VS_OWN_BACKWARD = """
+_candidate = []
+
+def setup(rng, n, d):
+    x = 5.0 * rng.standard_normal((n, d)) + 12.0
+    return ({"x": x, "gamma": rng.standard_normal(d), "beta": rng.standard_normal(d), "dout": rng.standard_normal((n, d))},)
+
+def run(impl, data):
+    if impl.__name__ != "_normkata_reference":
+        _candidate[:] = [impl]
+        backward = impl.batchnorm_backward_alt
+    else:
+        backward = _candidate[0].batchnorm_backward
+    if "cache" not in data:
+        data["cache"] = _candidate[0].batchnorm_forward(data["x"], data["gamma"], data["beta"], {"mode": "train"})[1]
+    backward(data["dout"], data["cache"])
+"""
+
+
+class TestBatchNormRunning(RunningBatchNormChecks):
+    layer = BnLayer(forward="batchnorm_forward", backwards=("batchnorm_backward", "batchnorm_backward_alt"), ndim=2)
+    contract_shape = (6, 5)
+    hidden_cases = (
+        BnCase("N ≠ D", (16, 7)),
+        BnCase("a batch of two", (2, 9)),
+        BnCase("tiny variance", (12, 6), data="tiny_var"),
+        BnCase("constant columns", (6, 4), data="constant"),
+        BnCase("large mean", (10, 8), data="offset"),
+        BnCase("eps in bn_param", (8, 5), data="tiny_var", eps=1e-3),
+        BnCase("float32", (32, 8), dtype="float32"),
+        BnCase("wide batch", (5, 64)),
+    )
+    one_step_cases = (
+        BnCase("every key given", (10, 4), eps=1e-2, momentum=0.7, running=True),
+        BnCase("mode only (all defaults)", (8, 5)),
+        BnCase("no running statistics yet", (9, 3), eps=1e-3, momentum=0.5),
+        BnCase("running statistics given, default momentum", (7, 6), eps=1e-2, running=True),
+        BnCase("large mean", (10, 4), data="offset", momentum=0.7, running=True),
+        BnCase("float32", (16, 4), dtype="float32", momentum=0.8, running=True),
+    )
+    test_mode_cases = (
+        BnCase("eps given", (9, 5), eps=1e-2, running=True),
+        BnCase("default eps, small running variance", (8, 6), data="tiny_var", running=True),
+        BnCase("N ≠ D", (13, 4), running=True),
+        BnCase("a single example", (1, 7), running=True),
+        BnCase("float32", (16, 8), dtype="float32", running=True),
+    )
+    gradcheck_cases = (BnCase("notebook", (4, 5), data="notebook"), BnCase("tall", (8, 3), eps=1e-3))
+    speed_sizes = ((1024, 1024), (256, 1024), (64, 1024), (16, 1024))
+
+    @category("hidden")
+    def test_alt_agrees_with_backward(self, candidate: Any, rng: np.random.Generator, report: Any) -> None:
+        """batchnorm_backward_alt agrees with your batchnorm_backward (the notebook's 100×500 case)"""
+        inputs = self.layer.make_inputs(rng, BnCase("notebook", (100, 500), data="notebook"))
+        dout = self.layer.dout(rng, inputs)
+        _, cache, _, _ = self.layer.run_forward(candidate, inputs, "train")
+        staged = self.layer.run_backward(candidate, "batchnorm_backward", dout, cache)
+        alt = self.layer.run_backward(candidate, "batchnorm_backward_alt", dout, cache)
+        errors = []
+        for name, a, b, shape in zip(("dx", "dgamma", "dbeta"), staged, alt, (inputs.x.shape, (500,), (500,))):
+            expect_array(a, f"batchnorm_backward: {name}", shape=shape)
+            expect_array(b, f"batchnorm_backward_alt: {name}", shape=shape)
+            errors.append(rel_error(a, b))
+            if errors[-1] > 1e-7:
+                raise CheckFailed(
+                    f"{name} difference between batchnorm_backward and batchnorm_backward_alt is {errors[-1]:.2e} "
+                    "(CS231n's relative error; the notebook expects about 1e-12): the two must compute the same gradient"
+                )
+        report.note("differences: " + ", ".join(f"{n} {e:.1e}" for n, e in zip(("dx", "dgamma", "dbeta"), errors)))
+
+    @category("speed")
+    def test_speed(self, worker: Any, seed: int, report: Any) -> None:
+        """batchnorm_backward_alt time vs your own batchnorm_backward"""
+        figure = measure_speed(
+            worker, "batchnorm_backward_alt", ALT_VS_OWN_BACKWARD, list(self.speed_sizes), seed=seed
+        )
+        report.speed(figure.ratio, describe_relative_speed(figure, "batchnorm_backward_alt", "batchnorm_backward"))
