@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from grader.kit import mistakes
-from grader.kit.compare import assert_close, describe, expect_array, fmt_index
+from grader.kit.compare import assert_close, describe, expect_array, fmt_index, rel_error
 from grader.kit.gradcheck import assert_gradient, remote_numerical_gradient
 from grader.kit.speed import measure_speed
 from grader.outcomes import CheckFailed
@@ -184,6 +184,20 @@ def _first_difference(before: np.ndarray, after: Any) -> str:
     return f"largest change {float(diff[index]):.3g} at {fmt_index(index)}"
 
 
+NEAR_MISS = 100.0
+
+
+def _near_miss(analytic: Any, numeric: np.ndarray, threshold: float) -> float | None:
+    """A relative error just over the threshold, the kind central-difference noise gives an element of the
+    gradient that happens to sit near 0 (CS231n's rel_error is elementwise): in seed sweeps correct code
+    missed 1e-6 about once in 2000 checks. A wrong backward is wrong for every upstream gradient, noise is
+    not, so such a near miss earns one more try with a fresh upstream gradient."""
+    if not (isinstance(analytic, np.ndarray) and analytic.shape == numeric.shape and np.all(np.isfinite(analytic))):
+        return None
+    err = rel_error(analytic, numeric)
+    return err if threshold < err < NEAR_MISS * threshold else None
+
+
 class NormLayerChecks:
     """Subclass as `class TestX(NormLayerChecks)` in a hidden suite and set the attributes below."""
 
@@ -327,14 +341,23 @@ class NormLayerChecks:
     def test_gradient_matches_numerical(self, case: Case, param: str, candidate: Any, rng: np.random.Generator, report: Any) -> None:
         """matches central differences"""
         inputs = self.layer.make_inputs(rng, case)
-        dout = rng.standard_normal(inputs.x.shape)
-        _, cache = self.layer.call_forward(candidate, inputs)
-        grads = self.layer.call_backward(candidate, dout, cache)
         index = self.layer.params.index(param)
         args, kwargs = self.layer.forward_args(inputs)
-        numeric = remote_numerical_gradient(getattr(candidate, self.layer.forward), args, kwargs, index, dout)
-        err = assert_gradient(grads[index], numeric, self.layer.grads[index], self.gradcheck_threshold)
-        report.note(f"relative error {err:.1e} (threshold {self.gradcheck_threshold:.0e})")
+        forward, name, threshold = getattr(candidate, self.layer.forward), self.layer.grads[index], self.gradcheck_threshold
+        first = None
+        for attempt in range(2):
+            dout = rng.standard_normal(inputs.x.shape)
+            _, cache = self.layer.call_forward(candidate, inputs)
+            analytic = self.layer.call_backward(candidate, dout, cache)[index]
+            numeric = remote_numerical_gradient(forward, args, kwargs, index, dout)
+            near_miss = _near_miss(analytic, numeric, threshold)
+            if attempt == 0 and near_miss is not None:
+                first = near_miss
+                continue
+            err = assert_gradient(analytic, numeric, name, threshold)
+            break
+        again = f"; a first upstream gradient gave {first:.1e}, a near miss from an element of {name} close to 0" if first else ""
+        report.note(f"relative error {err:.1e} (threshold {threshold:.0e}){again}")
 
     # ================================================================== speed
     @category("speed")

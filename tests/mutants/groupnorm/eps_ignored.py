@@ -1,0 +1,28 @@
+# mistake: a hard-coded eps = 1e-5: gn_param's eps is never read
+# caught-by: examples, hidden
+# diagnosis: gn_param\['eps'\] was ignored
+import numpy as np
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    eps = 1e-5
+    N, C, H, W = x.shape
+    xg = x.reshape(N, G, C // G, H, W)
+    mean = xg.mean(axis=(2, 3, 4), keepdims=True)
+    var = xg.var(axis=(2, 3, 4), keepdims=True)
+    x_hat = ((xg - mean) / np.sqrt(var + eps)).reshape(N, C, H, W)
+    out = gamma * x_hat + beta
+    return out, (x_hat, gamma, var, eps, G)
+
+
+def spatial_groupnorm_backward(dout, cache):
+    x_hat, gamma, var, eps, G = cache
+    N, C, H, W = dout.shape
+    dbeta = np.sum(dout, axis=(0, 2, 3), keepdims=True)
+    dgamma = np.sum(dout * x_hat, axis=(0, 2, 3), keepdims=True)
+    dxhat = (dout * gamma).reshape(N, G, C // G, H, W)
+    xh = x_hat.reshape(N, G, C // G, H, W)
+    dx = (dxhat - dxhat.mean(axis=(2, 3, 4), keepdims=True)
+          - xh * (dxhat * xh).mean(axis=(2, 3, 4), keepdims=True)) / np.sqrt(var + eps)
+    return dx.reshape(N, C, H, W), dgamma, dbeta
+

@@ -1,0 +1,17 @@
+# mistake: backward forgets that gamma scales x_hat: uses dy where dy * gamma belongs
+# caught-by: examples, hidden, gradcheck
+# diagnosis: dx ignores gamma
+import numpy as np
+
+
+def rmsnorm_forward(x, gamma, eps=1e-5):
+    rstd = 1.0 / np.sqrt(np.mean(x * x, axis=1, keepdims=True) + eps)
+    x_hat = x * rstd
+    return x_hat * gamma, (x_hat, rstd, gamma)
+
+
+def rmsnorm_backward(dy, cache):
+    x_hat, rstd, gamma = cache
+    dgamma = (dy * x_hat).sum(axis=0)
+    dx = rstd * (dy - x_hat * (dy * x_hat).mean(axis=1, keepdims=True))
+    return dx, dgamma

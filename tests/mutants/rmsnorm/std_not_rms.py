@@ -1,0 +1,19 @@
+# mistake: divides by np.std(x) (which subtracts the mean) while leaving x itself uncentered
+# caught-by: examples, hidden, gradcheck
+# diagnosis: standard deviation
+import numpy as np
+
+
+def rmsnorm_forward(x, gamma, eps=1e-5):
+    rstd = 1.0 / np.sqrt(np.var(x, axis=1, keepdims=True) + eps)
+    x_hat = x * rstd
+    return x_hat * gamma, (x_hat, rstd, gamma)
+
+
+def rmsnorm_backward(dy, cache):
+    x_hat, rstd, gamma = cache
+    dgamma = (dy * x_hat).sum(axis=0)
+    dxhat = dy * gamma
+    dx = rstd * (dxhat - x_hat * (dxhat * x_hat).mean(axis=1, keepdims=True))
+    return dx, dgamma
+
