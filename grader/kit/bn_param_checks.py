@@ -38,7 +38,7 @@ from grader.kit import mistakes
 from grader.kit.compare import assert_close, describe, expect_array, fmt_index
 from grader.kit.examples import _run_example, check_expectation, parse_examples
 from grader.kit.gradcheck import assert_gradient, remote_numerical_gradient
-from grader.kit.layers import unpack
+from grader.kit.layers import assert_cache_isolated, unpack
 from grader.kit.speed import LOOP_RATIO, SpeedFigure, measure_speed
 from grader.outcomes import CandidateRaised, CheckFailed, CheckOutcome
 
@@ -636,13 +636,7 @@ class RunningBatchNormChecks:
         _, cache, _, _ = self.layer.run_forward(candidate, first, "train")
         self.layer.run_forward(candidate, second, "train")
         interleaved = self.layer.run_backward(candidate, backward, dout, cache)
-        for name, a, b in zip(("dx", "dgamma", "dbeta"), alone, interleaved):
-            expect_array(a, name)
-            if not (isinstance(b, np.ndarray) and a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=0)):
-                raise CheckFailed(
-                    f"{backward}: {name} changed when another forward call came between forward(x1) and "
-                    "backward(dout, cache1): backward must use only the cache it is given; keep state out of globals"
-                )
+        assert_cache_isolated(("dx", "dgamma", "dbeta"), alone, interleaved, prefix=f"{backward}: ")
 
     # ================================================================== hidden (against the reference)
     @category("hidden")

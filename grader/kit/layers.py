@@ -184,6 +184,17 @@ def _first_difference(before: np.ndarray, after: Any) -> str:
     return f"largest change {float(diff[index]):.3g} at {fmt_index(index)}"
 
 
+def assert_cache_isolated(names: tuple[str, ...], alone: tuple, interleaved: tuple, prefix: str = "") -> None:
+    """Gradients from backward(dout, cache1) must not change when another forward call came in between."""
+    for name, a, b in zip(names, alone, interleaved):
+        expect_array(a, name)
+        if not (isinstance(b, np.ndarray) and a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=0)):
+            raise CheckFailed(
+                f"{prefix}{name} changed when another forward call came between forward(x1) and backward(dout, cache1): "
+                "backward must use only the cache it is given; keep state out of globals and function attributes"
+            )
+
+
 NEAR_MISS = 100.0
 
 
@@ -303,13 +314,7 @@ class NormLayerChecks:
         _, cache = self.layer.call_forward(candidate, first)
         self.layer.call_forward(candidate, second)
         interleaved = self.layer.call_backward(candidate, dout, cache)
-        for name, a, b in zip(self.layer.grads, alone, interleaved):
-            expect_array(a, name)
-            if not (isinstance(b, np.ndarray) and a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=0)):
-                raise CheckFailed(
-                    f"{name} changed when another forward call came between forward(x1) and backward(dout, cache1): "
-                    "backward must use only the cache it is given; keep state out of globals and function attributes"
-                )
+        assert_cache_isolated(self.layer.grads, alone, interleaved)
 
     # ================================================================== hidden (against the reference)
     @category("hidden")
