@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from grader.kit import mistakes
-from grader.kit.layers import AffineNorm, Case, Inputs, NormLayerChecks
+from grader.kit.layers import AffineNorm, Case, Inputs, NormLayerChecks, grouped_values
 from grader.kit.speed import measure_speed
 
 Models = dict[str, Callable[[], np.ndarray]]
@@ -155,18 +155,7 @@ class ModalityNorm(AffineNorm):
     def make_inputs(self, rng: np.random.Generator, case: Case) -> MaskedInputs:
         shape = self.shape_of(case)
         group = tuple(1 if axis in STAT_AXES[self.kind] else size for axis, size in enumerate(shape))
-        z = rng.standard_normal(shape)
-        if case.data == "normal":
-            loc, scale = rng.uniform(-3, 3, group), rng.uniform(0.5, 3, group)
-        elif case.data == "tiny_var":
-            loc, scale = rng.uniform(-1, 1, group), 1e-3 * rng.uniform(0.5, 1.5, group)
-        elif case.data == "offset":
-            loc, scale = 1e4 + rng.uniform(-10, 10, group), 1e-2 * rng.uniform(0.5, 2, group)
-        elif case.data == "constant":
-            loc, scale = rng.uniform(-3, 3, group), np.zeros(group)
-        else:
-            raise ValueError(f"unknown data kind {case.data!r}")
-        x = loc + scale * z
+        x = grouped_values(rng, case.data, shape, group)
         channels = shape[PARAM_AXIS[self.kind]]
         gamma = rng.normal(1.0, 0.5, channels).astype(case.dtype)
         beta = rng.normal(0.0, 1.0, channels).astype(case.dtype)

@@ -51,6 +51,26 @@ class Case:
         return 1e-4 if self.dtype == "float32" else 1e-7
 
 
+def grouped_values(rng: np.random.Generator, kind: str, shape: tuple[int, ...], group: tuple[int, ...]) -> np.ndarray:
+    """Random values whose statistics are set per normalized group (`group` broadcasts against `shape`).
+
+    kind: normal (means in ±3, spreads 0.5–3), tiny_var (variance ≈ 1e-6, where eps matters), offset
+    (mean ≈ 1e4 with spread ≈ 1e-2, where E[x²] − E[x]² cancels) or constant (variance exactly 0).
+    """
+    z = rng.standard_normal(shape)
+    if kind == "normal":
+        loc, scale = rng.uniform(-3, 3, group), rng.uniform(0.5, 3, group)
+    elif kind == "tiny_var":
+        loc, scale = rng.uniform(-1, 1, group), 1e-3 * rng.uniform(0.5, 1.5, group)
+    elif kind == "offset":
+        loc, scale = 1e4 + rng.uniform(-10, 10, group), 1e-2 * rng.uniform(0.5, 2, group)
+    elif kind == "constant":
+        loc, scale = rng.uniform(-3, 3, group), np.zeros(group)
+    else:
+        raise ValueError(f"unknown data kind {kind!r}")
+    return loc + scale * z
+
+
 @dataclass
 class Inputs:
     x: np.ndarray
@@ -89,18 +109,7 @@ class AffineNorm:
     def make_inputs(self, rng: np.random.Generator, case: Case) -> Inputs:
         n, d = case.n, case.d
         group = (n, 1) if self.stat_axis == 1 else (1, d)
-        z = rng.standard_normal((n, d))
-        if case.data == "normal":
-            loc, scale = rng.uniform(-3, 3, group), rng.uniform(0.5, 3, group)
-        elif case.data == "tiny_var":
-            loc, scale = rng.uniform(-1, 1, group), 1e-3 * rng.uniform(0.5, 1.5, group)
-        elif case.data == "offset":
-            loc, scale = 1e4 + rng.uniform(-10, 10, group), 1e-2 * rng.uniform(0.5, 2, group)
-        elif case.data == "constant":
-            loc, scale = rng.uniform(-3, 3, group), np.zeros(group)
-        else:
-            raise ValueError(f"unknown data kind {case.data!r}")
-        x = (loc + scale * z).astype(case.dtype)
+        x = grouped_values(rng, case.data, (n, d), group).astype(case.dtype)
         gamma = rng.normal(1.0, 0.5, d).astype(case.dtype)
         beta = rng.normal(0.0, 1.0, d).astype(case.dtype)
         if case.gamma_shape == "row":
