@@ -38,7 +38,7 @@ from grader.kit import mistakes
 from grader.kit.compare import assert_close, describe, expect_array, fmt_index
 from grader.kit.examples import _run_example, check_expectation, parse_examples
 from grader.kit.gradcheck import assert_gradient, remote_numerical_gradient
-from grader.kit.layers import assert_cache_isolated, unpack
+from grader.kit.layers import assert_cache_isolated, assert_unchanged, first_difference, unpack
 from grader.kit.speed import LOOP_RATIO, SpeedFigure, measure_speed
 from grader.outcomes import CandidateRaised, CheckFailed, CheckOutcome
 
@@ -456,25 +456,6 @@ def grad_mistakes(layer: BnLayer, inputs: Inputs, dout: np.ndarray) -> dict[str,
 
 
 # ====================================================================== the checks
-def _first_difference(before: np.ndarray, after: Any) -> str:
-    if not isinstance(after, np.ndarray):
-        return f"it became {describe(after)}"
-    if after.shape != before.shape:
-        return f"its shape changed from {before.shape} to {after.shape}"
-    diff = np.abs(after.astype(np.float64) - before.astype(np.float64))
-    index = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    return f"largest change {float(diff[index]):.3g} at {fmt_index(index)}"
-
-
-def _assert_unchanged(fn: str, names: tuple[str, ...], before: tuple, after: list | None) -> None:
-    for name, old, new in zip(names, before, after or []):
-        if isinstance(old, np.ndarray) and not (isinstance(new, np.ndarray) and np.array_equal(old, new)):
-            raise CheckFailed(
-                f"{fn} modified its input {name} in place ({_first_difference(old, new)}); the caller still needs it: "
-                "work on a copy (e.g. x - mu, not x -= mu)"
-            )
-
-
 def expect_value_error(call: Callable[[], Any], fn: str, mode: str) -> None:
     """The call must raise ValueError (the stub's NotImplementedError passes through as 'not implemented')."""
     try:
@@ -573,15 +554,15 @@ class RunningBatchNormChecks:
         before = (inputs.x.copy(), inputs.gamma.copy(), inputs.beta.copy())
         forward = getattr(candidate, self.layer.forward)
         _, cache, _, result = self.layer.run_forward(candidate, inputs, "train")
-        _assert_unchanged(f"{self.layer.forward} (train mode)", ("x", "gamma", "beta"), before, result.args_after)
+        assert_unchanged(f"{self.layer.forward} (train mode)", ("x", "gamma", "beta"), before, result.args_after)
         for backward in self.layer.backwards:
             dout = self.layer.dout(rng, inputs)
             back = getattr(candidate, backward).run(dout, cache, return_args=True)
-            _assert_unchanged(backward, ("dout",), (dout,), back.args_after)
+            assert_unchanged(backward, ("dout",), (dout,), back.args_after)
             # The cache may hold the caller's own x: backward must not write into it either.
-            _assert_unchanged(f"{backward} (through the cache)", ("x", "gamma", "beta"), before, forward.arguments_now(result))
+            assert_unchanged(f"{backward} (through the cache)", ("x", "gamma", "beta"), before, forward.arguments_now(result))
         _, _, _, result = self.layer.run_forward(candidate, inputs, "test")
-        _assert_unchanged(f"{self.layer.forward} (test mode)", ("x", "gamma", "beta"), before, result.args_after)
+        assert_unchanged(f"{self.layer.forward} (test mode)", ("x", "gamma", "beta"), before, result.args_after)
 
     @category("contract")
     def test_train_stores_running_stats(self, candidate: Any, rng: np.random.Generator) -> None:
@@ -600,7 +581,7 @@ class RunningBatchNormChecks:
             want = inputs.bn[key]
             if got.shape != want.shape or not np.array_equal(got, want):
                 raise CheckFailed(
-                    f"test mode changed bn_param[{key!r}] ({_first_difference(want, got)}): only train mode updates the "
+                    f"test mode changed bn_param[{key!r}] ({first_difference(want, got)}): only train mode updates the "
                     "running statistics; test mode just reads them"
                 )
 

@@ -19,7 +19,7 @@ import numpy as np
 from grader.kit import mistakes
 from grader.kit.compare import describe, expect_array
 from grader.kit.gradcheck import STEP
-from grader.kit.layers import AffineNorm, Case, NormLayerChecks, unpack
+from grader.kit.layers import AffineNorm, Case, assert_unchanged, unpack
 from grader.outcomes import CheckFailed
 
 SPEC_EPS = 1e-5
@@ -80,7 +80,6 @@ def rowwise_dx_mistakes(
 
 
 # Arrays the caller passed must come back as they went in: assert_unchanged(fn, names, before, after).
-assert_unchanged = NormLayerChecks._assert_unchanged
 
 
 # ====================================================================== layernorm_module: cases and calls

@@ -183,7 +183,7 @@ def _row(param: np.ndarray) -> np.ndarray:
     return np.asarray(param, dtype=np.float64).reshape(1, -1)
 
 
-def _first_difference(before: np.ndarray, after: Any) -> str:
+def first_difference(before: np.ndarray, after: Any) -> str:
     if not isinstance(after, np.ndarray):
         return f"it became {describe(after)}"
     if after.shape != before.shape:
@@ -191,6 +191,16 @@ def _first_difference(before: np.ndarray, after: Any) -> str:
     diff = np.abs(after.astype(np.float64) - before.astype(np.float64))
     index = np.unravel_index(int(np.argmax(diff)), diff.shape)
     return f"largest change {float(diff[index]):.3g} at {fmt_index(index)}"
+
+
+def assert_unchanged(fn: str, names: tuple[str, ...], before: tuple, after: list | None) -> None:
+    """Arrays passed to `fn` must come back unchanged (`after`: the arguments as the worker holds them now)."""
+    for name, old, new in zip(names, before, after or []):
+        if isinstance(old, np.ndarray) and not (isinstance(new, np.ndarray) and np.array_equal(old, new)):
+            raise CheckFailed(
+                f"{fn} modified its input {name} in place ({first_difference(old, new)}); "
+                "the caller still needs it: work on a copy (e.g. x - mu, not x -= mu)"
+            )
 
 
 def assert_cache_isolated(names: tuple[str, ...], alone: tuple, interleaved: tuple, prefix: str = "") -> None:
@@ -282,23 +292,15 @@ class NormLayerChecks:
         args, kwargs = self.layer.forward_args(inputs)
         forward = getattr(candidate, self.layer.forward)
         result = forward.run(*args, return_args=True, **kwargs)
-        self._assert_unchanged(self.layer.forward, self.layer.params, args, result.args_after)
+        assert_unchanged(self.layer.forward, self.layer.params, args, result.args_after)
         _, cache = unpack(result.value, self.layer.outputs, self.layer.forward)
         dout = rng.standard_normal(inputs.x.shape)
         back = getattr(candidate, self.layer.backward).run(dout, cache, return_args=True)
-        self._assert_unchanged(self.layer.backward, (self.layer.upstream,), (dout,), back.args_after)
+        assert_unchanged(self.layer.backward, (self.layer.upstream,), (dout,), back.args_after)
         # The cache may hold the caller's own x: backward must not write into it either.
         later = forward.arguments_now(result)
-        self._assert_unchanged(f"{self.layer.backward} (through the cache)", self.layer.params, args, later)
+        assert_unchanged(f"{self.layer.backward} (through the cache)", self.layer.params, args, later)
 
-    @staticmethod
-    def _assert_unchanged(fn: str, names: tuple[str, ...], before: tuple, after: list | None) -> None:
-        for name, old, new in zip(names, before, after or []):
-            if isinstance(old, np.ndarray) and not (isinstance(new, np.ndarray) and np.array_equal(old, new)):
-                raise CheckFailed(
-                    f"{fn} modified its input {name} in place ({_first_difference(old, new)}); "
-                    "the caller still needs it: work on a copy (e.g. x - mu, not x -= mu)"
-                )
 
     @category("contract")
     def test_finite_on_constant_input(self, candidate: Any, rng: np.random.Generator) -> None:

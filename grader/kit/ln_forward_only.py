@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from grader.kit.compare import assert_close, describe, expect_array
-from grader.kit.layers import Case, Inputs, NormLayerChecks
+from grader.kit.layers import Case, Inputs, assert_unchanged
 from grader.kit.ln_mistakes import RowNorm
 from grader.kit.speed import measure_speed
 from grader.outcomes import CheckFailed
@@ -99,7 +99,7 @@ class ForwardOnlyChecks:
         args, kwargs = self.layer.forward_args(inputs)
         result = getattr(candidate, self.layer.forward).run(*args, return_args=True, **kwargs)
         self.layer.returned(result.value)
-        NormLayerChecks._assert_unchanged(self.layer.forward, self.layer.params, args, result.args_after)
+        assert_unchanged(self.layer.forward, self.layer.params, args, result.args_after)
 
     @category("contract")
     def test_finite_on_constant_input(self, candidate: Any, rng: np.random.Generator) -> None:
