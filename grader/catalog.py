@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
@@ -15,8 +16,14 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
-TRACK_FORBIDDEN_IMPORTS = {"numpy": ("torch", "tensorflow", "jax", "keras", "scipy", "sklearn")}
+TRACK_FORBIDDEN_IMPORTS = {
+    "numpy": ("torch", "tensorflow", "jax", "keras", "scipy", "sklearn"),
+    "torch": ("tensorflow", "jax", "keras"),
+}
 TRACK_NAMES = {"numpy": "NumPy", "torch": "PyTorch"}
+# What a track needs installed beyond the core dependencies, and how to get it.
+TRACK_REQUIRES = {"torch": ("torch",)}
+TRACK_INSTALL = {"torch": "pip install -e '.[torch]'  (or: make install-torch)"}
 
 
 def repo_root() -> Path:
@@ -66,6 +73,19 @@ class Problem:
     @property
     def forbidden_imports(self) -> tuple[str, ...]:
         return TRACK_FORBIDDEN_IMPORTS.get(self.track, ())
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return TRACK_REQUIRES.get(self.track, ())
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Required packages that are not installed (looked up without importing them)."""
+        return tuple(name for name in self.requires if importlib.util.find_spec(name) is None)
+
+    @property
+    def install_hint(self) -> str:
+        return TRACK_INSTALL.get(self.track, "")
 
     def signature(self, function: str) -> str:
         return f"{function}({self.functions[function]})"

@@ -38,6 +38,17 @@ def _problem_or_usage_error(slug: str):
     return problem
 
 
+def _require_track(problem) -> None:
+    """A track whose framework is not installed is one clear line and exit 2, not a traceback."""
+    if problem.missing:
+        click.echo(
+            f"{problem.slug} is in the {problem.track_name} track, which needs {', '.join(problem.missing)}: "
+            f"{problem.install_hint}",
+            err=True,
+        )
+        sys.exit(2)
+
+
 @click.group(cls=KataGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Grade your normalization-layer katas.
@@ -75,6 +86,7 @@ def run(
     from grader.render import report_json, scorecard
 
     problem = _problem_or_usage_error(problem_name)
+    _require_track(problem)
     if file is not None and reference:
         raise click.UsageError("--file and --reference are mutually exclusive: grade one file at a time.")
     target = problem.solution if reference else (file or problem.stub)

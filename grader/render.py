@@ -99,17 +99,23 @@ def catalog_table(problems: list[Problem], progress: dict[str, Progress] | None 
     for column in ("Track", "Difficulty", "Problem", "Title", "Minutes", "Your progress"):
         table.add_column(column, justify="right" if column == "Minutes" else "left")
     group = None
+    missing: dict[str, Problem] = {}
     for problem in problems:
         key = (problem.track, problem.difficulty)
         if group is not None and key != group:
             table.add_section()
         track = TRACK_NAMES.get(problem.track, problem.track) if group is None or key[0] != group[0] else ""
+        needs = problem.missing
+        if needs:
+            missing.setdefault(problem.track, problem)
+        status = Text(f"needs {', '.join(needs)}", style="magenta") if needs else _progress_text(progress.get(problem.slug))
         table.add_row(
-            track, problem.difficulty if key != group else "", problem.slug, problem.title, str(problem.minutes),
-            _progress_text(progress.get(problem.slug)),
+            track, problem.difficulty if key != group else "", problem.slug, problem.title, str(problem.minutes), status,
         )  # fmt: skip
         group = key
     table.caption = "grade <problem> grades problems/<problem>/<problem>.py · grade <problem> --reference grades the reference"
+    for problem in missing.values():
+        table.caption += f"\nThe {problem.track_name} track needs {', '.join(problem.missing)}: {problem.install_hint}"
     return table
 
 

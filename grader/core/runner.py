@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import io
 import random
@@ -65,7 +66,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         problem.solution,
         list(problem.functions),
         timeout=options.timeout_s,
-        config=WorkerConfig(memory_mb=options.memory_mb, env=WORKER_ENV),
+        config=WorkerConfig(memory_mb=options.memory_mb, env=WORKER_ENV + (("NORMKATA_WORKER_PRELOAD", ",".join(problem.requires)),)),
         protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
         forbidden=problem.forbidden_imports,
         track=problem.track_name,
@@ -75,7 +76,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         try:
             check_source(problem, file)
             session.start()
-            _warm_up()  # the worker boots (imports NumPy) meanwhile, on the other core
+            _warm_up(problem)  # the worker boots (imports NumPy, and torch for its track) meanwhile, on the other core
             blocked = _load(problem, session)
         except LoadFailure as failure:
             blocked = str(failure)
@@ -90,9 +91,16 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
     return report
 
 
-def _warm_up() -> None:
+def _warm_up(problem: Problem) -> None:
     """Import what the suite run needs, so the import overlaps the worker's start instead of following it."""
     import pytest  # noqa: F401
+
+    for module in problem.requires:
+        importlib.import_module(module)
+    if "torch" in problem.requires:
+        from grader.sandbox.torch_ops import warm_up
+
+        warm_up()
 
     import grader.core.plugin  # noqa: F401
     import grader.kit  # noqa: F401

@@ -185,6 +185,22 @@ class WorkerSession:
 
         return self._exchange(fn, run)
 
+    def torch(self, action: str, label: str, request: dict) -> dict:
+        """A PyTorch-track operation on a worker-held module (see grader.sandbox.torch_ops)."""
+        message = {
+            "op": "torch",
+            "action": action,
+            **request,
+            "args": self._outgoing(tuple(request.get("args", ()))),
+            "kwargs": {k: self._outgoing_one(v) for k, v in request.get("kwargs", {}).items()},
+        }
+        reply = self._exchange(label, lambda worker: worker.request(self._with_drops(message), self.timeout))
+        if not reply.get("ok"):
+            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
+        if "ref" in reply:
+            self._remember(reply.get("value"), reply["ref"])
+        return reply
+
     def bench(self, label: str, request: dict, timeout: float) -> dict:
         if self._broken:
             fn, why = next(iter(self._broken.items()))

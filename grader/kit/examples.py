@@ -105,13 +105,20 @@ def spec_examples(test_file: str) -> Any:
 
     @pytest.mark.category("examples")
     @pytest.mark.parametrize("expectation", expectations, ids=[e.label for e in expectations])
-    def test_example(expectation: Expectation, candidate: Any, problem: Any) -> None:
+    def test_example(expectation: Expectation, candidate: Any, problem: Any, worker: Any) -> None:
         if expectation.example not in runs:
-            runs[expectation.example] = _run_example(expectation.code, candidate, problem.functions)
+            if problem.track == "torch":
+                exprs = [e.expr for e in expectations if e.example == expectation.example]
+                runs[expectation.example] = _run_example_in_worker(expectation.code, exprs, worker, list(problem.functions))
+            else:
+                runs[expectation.example] = _run_example(expectation.code, candidate, problem.functions)
         outcome = runs[expectation.example]
         if isinstance(outcome, CheckOutcome):
             raise type(outcome)(outcome.message)
-        check_expectation(expectation, outcome)
+        if problem.track == "torch":
+            compare_expectation(expectation, outcome[expectation.expr])
+        else:
+            check_expectation(expectation, outcome)
 
     return test_example
 
@@ -155,6 +162,26 @@ def _run_example(code: str, candidate: Any, functions: list[str]) -> dict | Chec
     return namespace
 
 
+def _run_example_in_worker(code: str, exprs: list[str], worker: Any, functions: list[str]) -> dict | CheckOutcome:
+    """PyTorch-track examples run where tensors can live, in the worker; only their values come back."""
+    try:
+        reply = worker.torch("example", "the example's code", {"code": code, "exprs": exprs, "names": functions})
+    except CheckOutcome as outcome:
+        return outcome
+    return {expr: (CheckFailed(f"could not evaluate `{expr}` on your result: {found['error']}") if "error" in found else found["value"])
+            for expr, found in reply["values"].items()}  # fmt: skip
+
+
+def compare_expectation(expectation: Expectation, got: Any) -> None:
+    if isinstance(got, CheckOutcome):
+        raise got
+    if isinstance(got, (list, tuple)) and not isinstance(expectation.value, (list, tuple)):
+        raise CheckFailed(f"{expectation.expr}: expected a number, got {describe(got)}")
+    if isinstance(got, (int, float, np.generic, bool)) or (isinstance(got, (list, tuple)) and not any(isinstance(v, np.ndarray) for v in got)):
+        got = np.asarray(got, dtype=np.float64)
+    assert_close(got, np.asarray(expectation.value, dtype=np.float64), expectation.expr, rtol=0.0, atol=expectation.tolerance)
+
+
 def check_expectation(expectation: Expectation, namespace: dict) -> None:
     try:
         got = eval(expectation.expr, {"np": np}, namespace)  # noqa: S307 - the spec's own expression
@@ -162,8 +189,4 @@ def check_expectation(expectation: Expectation, namespace: dict) -> None:
         names = [n for n in namespace if n in expectation.expr and n != "np"]
         shown = ", ".join(f"{n} is {describe(namespace[n])}" for n in names)
         raise CheckFailed(f"could not evaluate `{expectation.expr}` on your result ({shown}): {exc}") from None
-    if isinstance(got, (list, tuple)) and not isinstance(expectation.value, (list, tuple)):
-        raise CheckFailed(f"{expectation.expr}: expected a number, got {describe(got)}")
-    if isinstance(got, (int, float, np.generic)):
-        got = np.asarray(got)
-    assert_close(got, np.asarray(expectation.value, dtype=np.float64), expectation.expr, rtol=0.0, atol=expectation.tolerance)
+    compare_expectation(expectation, got)

@@ -39,6 +39,18 @@ class Opaque:
     ref: Ref
 
 
+@dataclass(frozen=True)
+class TensorArg:
+    """Grader to worker only: an array the worker turns into a torch tensor before the candidate sees it.
+
+    `requires_grad` makes it a leaf whose gradient the worker can report back (PyTorch track).
+    """
+
+    array: Any
+    requires_grad: bool = False
+    dtype: str | None = None  # e.g. "float64"; None keeps the array's dtype
+
+
 _SAFE_GLOBALS = {
     ("builtins", "complex"),
     ("builtins", "set"),

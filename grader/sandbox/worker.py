@@ -9,6 +9,7 @@ ships results back as plain data; every judgement is made by the grader on its s
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import inspect
 import os
@@ -20,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from grader.sandbox.bench import run_benchmark
-from grader.sandbox.protocol import HEADER, Opaque, Ref, dumps, loads_trusted
+from grader.sandbox.protocol import HEADER, Opaque, Ref, TensorArg, dumps, loads_trusted
 
 # Captured before any candidate import, so a candidate that patches time.perf_counter cannot skew timings.
 _clock = time.perf_counter
@@ -104,6 +105,13 @@ class Worker:
             return obj
         if isinstance(obj, np.generic) and not isinstance(obj, np.object_):
             return obj
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(obj, torch.Tensor) and not obj.is_complex():
+            # A tensor travels as a NumPy copy of its values; the tensor itself (with its autograd graph)
+            # stays here, so passing the array back hands the candidate the original tensor.
+            from grader.sandbox.torch_ops import to_numpy
+
+            return to_numpy(obj)
         # Subclasses (namedtuple, OrderedDict, defaultdict ...) travel as the plain container, read through
         # the base class's own methods; the original object stays here for when it is passed back.
         if depth < MAX_DEPTH and isinstance(obj, (tuple, list)) and len(obj) <= MAX_ITEMS:
@@ -125,6 +133,10 @@ class Worker:
             return value
         if isinstance(obj, Opaque):
             return self.resolve(obj.ref)
+        if isinstance(obj, TensorArg):
+            from grader.sandbox.torch_ops import to_tensor
+
+            return to_tensor(obj)
         if type(obj) in (tuple, list):
             return type(obj)(self.resolve(item) for item in obj)
         if type(obj) is dict:
@@ -264,6 +276,12 @@ class Worker:
             if not reply["ok"]:
                 return
 
+    def op_torch(self, request: dict) -> dict:
+        """PyTorch-track operations (forward and backward, Jacobians, state dicts): see torch_ops."""
+        from grader.sandbox import torch_ops
+
+        return torch_ops.ACTIONS[request["action"]](self, request, _clock)
+
     def op_bench(self, request: dict) -> dict:
         if self.reference is None:
             # Sent as text by the grader only now, after every correctness check, and never read from disk:
@@ -293,6 +311,13 @@ def main() -> None:
     channel = _isolate_stdio()
     _apply_limits(int(os.environ.get("NORMKATA_WORKER_MEMORY_MB", "0")))
     import numpy  # noqa: F401 - imported before the candidate so its import time is not billed to any call
+
+    for module in filter(None, os.environ.get("NORMKATA_WORKER_PRELOAD", "").split(",")):
+        importlib.import_module(module)  # the track's framework (torch), before the guard and the candidate
+        if module == "torch":
+            from grader.sandbox.torch_ops import warm_up
+
+            warm_up()
 
     channel.send({"ok": True, "ready": True, "pid": os.getpid()})
     Worker(channel).serve()

@@ -1,0 +1,183 @@
+"""Checks for the PyTorch track: the candidate's nn.Modules, driven in the worker, judged here.
+
+A suite builds a module with `candidate.ClassName(...)` (a RemoteObject living in the worker), then asks
+the worker for plain results — `run_module` (output, input and parameter gradients, the aten operators the
+forward dispatched), `state_dict`, `jacobians` — and compares them with PyTorch's own modules, which run
+here in the grader on the same inputs (`reference_run`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.kit.compare import assert_close, fmt_index
+from grader.outcomes import CandidateRaised, CheckFailed
+from grader.sandbox.protocol import TensorArg
+
+# torch.autograd.gradcheck's defaults, applied by the grader to the Jacobians the worker measured.
+GRADCHECK_ATOL, GRADCHECK_RTOL = 1e-5, 1e-3
+
+
+def tensor(array: Any, grad: bool = False, dtype: str | None = None) -> TensorArg:
+    """An argument the worker turns into a torch tensor (a leaf with a gradient when `grad`)."""
+    return TensorArg(np.asarray(array), grad, dtype)
+
+
+@dataclass
+class ModuleRun:
+    output: Any
+    input_grads: list = field(default_factory=list)
+    param_grads: dict = field(default_factory=dict)
+    ops: tuple[str, ...] = ()
+    args_after: list = field(default_factory=list)  # the tensor arguments' values after the call (return_args)
+
+
+def build(candidate: Any, class_name: str, *args: Any, **kwargs: Any) -> Any:
+    """The candidate's module, constructed in the worker; anything but an object is a clear failure."""
+    module = getattr(candidate, class_name)(*args, **kwargs)
+    if not hasattr(module, "ref"):
+        raise CheckFailed(f"{class_name}(...) should construct a module; it gave back {type(module).__name__}")
+    return module
+
+
+def run_module(
+    worker: Any,
+    module: Any,
+    *args: Any,
+    grad_output: Any = None,
+    select: Any = None,
+    method: str | None = None,
+    return_args: bool = False,
+    **kwargs: Any,
+) -> ModuleRun:
+    """module(*args, **kwargs) in the worker; with grad_output, also the gradients of every leaf and parameter."""
+    label = f"{module.type_name}.{method or 'forward'}"
+    request = {"target": module.ref, "args": args, "kwargs": kwargs, "method": method, "select": select, "return_args": return_args}
+    if grad_output is not None:
+        request["grad_output"] = np.asarray(grad_output)
+    reply = worker.torch("forward_backward", label, request)
+    return ModuleRun(
+        reply.get("value"),
+        reply.get("input_grads") or [],
+        reply.get("param_grads") or {},
+        tuple(reply.get("ops") or ()),
+        reply.get("args_after") or [],
+    )
+
+
+def reference_run(module: Any, *args: Any, grad_output: Any = None, select: Any = None, **kwargs: Any) -> ModuleRun:
+    """The same run on a trusted module (PyTorch's own, or a reference), here in the grader."""
+    import torch
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, TensorArg):
+            array = np.array(value.array, dtype=value.dtype) if value.dtype else np.array(value.array)
+            t = torch.from_numpy(array)
+            return t.requires_grad_(True) if value.requires_grad else t
+        return value
+
+    call_args = [convert(a) for a in args]
+    call_kwargs = {k: convert(v) for k, v in kwargs.items()}
+    output = module(*call_args, **call_kwargs)
+    result = output if select is None else output[select]
+    run = ModuleRun(_to_numpy(output))
+    if grad_output is None:
+        return run
+    leaves = [a for a in [*call_args, *call_kwargs.values()] if isinstance(a, torch.Tensor) and a.requires_grad]
+    named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+    grads = torch.autograd.grad(
+        result, leaves + [p for _, p in named], torch.as_tensor(np.asarray(grad_output), dtype=result.dtype), allow_unused=True
+    )
+    run.input_grads = [None if g is None else g.detach().numpy().copy() for g in grads[: len(leaves)]]
+    run.param_grads = {n: None if g is None else g.detach().numpy().copy() for (n, _), g in zip(named, grads[len(leaves) :])}
+    return run
+
+
+def _to_numpy(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().numpy().copy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_numpy(v) for v in value)
+    return value
+
+
+def state_dict(worker: Any, module: Any) -> dict[str, np.ndarray]:
+    return worker.torch("state_dict", f"{module.type_name}.state_dict", {"target": module.ref})["value"]
+
+
+def parameter_names(worker: Any, module: Any) -> list[str]:
+    reply = worker.torch("parameters", f"{module.type_name}.parameters", {"target": module.ref})
+    if not reply.get("is_module"):
+        raise CheckFailed(f"{module.type_name} is not a torch.nn.Module (subclass nn.Module and call super().__init__())")
+    return [name for name, *_ in reply["parameters"]]
+
+
+def load_state_dict(worker: Any, module: Any, state: dict[str, np.ndarray], *, strict: bool = True) -> None:
+    """Load `state` into the candidate's module; missing or unexpected keys fail with both key lists."""
+    request = {"target": module.ref, "state": {k: np.asarray(v) for k, v in state.items()}, "strict": strict}
+    try:
+        worker.torch("load_state_dict", f"{module.type_name}.load_state_dict", request)
+    except CandidateRaised as exc:  # a strict load's RuntimeError names the missing and unexpected keys
+        raise CheckFailed(f"loading a state dict with keys {sorted(state)}: {exc.message}") from None
+
+
+def assert_same_keys(got: dict, want: dict, what: str) -> None:
+    if set(got) != set(want):
+        missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+        parts = [f"missing {missing}" if missing else "", f"unexpected {extra}" if extra else ""]
+        raise CheckFailed(f"{what}: keys differ from {sorted(want)}: {'; '.join(p for p in parts if p)}")
+
+
+def assert_run_matches(got: ModuleRun, want: ModuleRun, what: str, *, rtol: float, param_names: dict[str, str] | None = None) -> None:
+    """Output, input gradients and parameter gradients of the candidate's run against the reference run."""
+    assert_close(got.output, want.output, f"{what}: output", rtol=rtol)
+    for i, (g, w) in enumerate(zip(got.input_grads, want.input_grads)):
+        if w is not None and g is None:
+            raise CheckFailed(f"{what}: input {i} received no gradient (was it detached, or used through .data/.numpy()?)")
+        if w is not None:
+            assert_close(g, w, f"{what}: gradient of input {i}", rtol=rtol)
+    for name, w in want.param_grads.items():
+        theirs = (param_names or {}).get(name, name)
+        if theirs not in got.param_grads:
+            raise CheckFailed(f"{what}: no trainable parameter named {theirs!r} (got {sorted(got.param_grads)}); register it as nn.Parameter")
+        g = got.param_grads[theirs]
+        if g is None:
+            raise CheckFailed(f"{what}: parameter {theirs!r} received no gradient: it is not used in forward, or used detached")
+        assert_close(g, w, f"{what}: gradient of {theirs}", rtol=rtol)
+
+
+def assert_jacobians(worker: Any, module: Any, *args: Any, params: bool = True, select: Any = None, **kwargs: Any) -> str:
+    """torch.autograd.gradcheck's test (float64, eps 1e-6, atol 1e-5, rtol 1e-3) with the comparison made here.
+
+    The worker builds both Jacobians of the candidate's module (autograd and central differences) and also
+    runs gradcheck itself; a patched gradcheck cannot pass, because the verdict is recomputed here.
+    """
+    request = {"target": module.ref, "args": args, "kwargs": kwargs, "params": params, "select": select}
+    reply = worker.torch("jacobians", f"{module.type_name}.forward (gradcheck)", request)
+    worst = 0.0
+    for name, analytical, numerical in zip(reply["names"], reply["analytical"], reply["numerical"]):
+        err = np.abs(analytical - numerical)
+        bad = err > GRADCHECK_ATOL + GRADCHECK_RTOL * np.abs(numerical)
+        if bad.any():
+            index = np.unravel_index(int(np.argmax(np.where(bad, err, -1.0))), err.shape)
+            zero = " (autograd gives zero: this path is cut off from the graph)" if not analytical.any() else ""
+            raise CheckFailed(
+                f"gradcheck (float64): d output / d {name} disagrees with central differences at (output, element) "
+                f"{fmt_index(index)}: autograd {analytical[index]:.6g}, numerical {numerical[index]:.6g}{zero}"
+            )
+        worst = max(worst, float(err.max()) if err.size else 0.0)
+    if not reply.get("gradcheck"):
+        raise CheckFailed(f"torch.autograd.gradcheck failed: {reply.get('gradcheck_message', '')[:400]}")
+    return f"max |autograd - numerical| = {worst:.1e} over {len(reply['names'])} inputs and parameters"
+
+
+def assert_no_operator(ops: tuple[str, ...], forbidden: dict[str, str], what: str) -> None:
+    """The forward must not dispatch a built-in kernel the exercise asks you to write yourself."""
+    used = [f"{name} ({route})" for name, route in forbidden.items() if name in ops]
+    if used:
+        raise CheckFailed(f"{what} dispatched PyTorch's own {', '.join(used)}: compute it from tensor operations yourself")
