@@ -75,6 +75,11 @@ class Problem:
         return TRACK_FORBIDDEN_IMPORTS.get(self.track, ())
 
     @property
+    def timeout_s(self) -> float:
+        """Seconds one call may take by default: 5, unless problem.toml sets `timeout` (training loops)."""
+        return float(self.extra.get("timeout", 5.0))
+
+    @property
     def requires(self) -> tuple[str, ...]:
         return TRACK_REQUIRES.get(self.track, ())
 

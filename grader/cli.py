@@ -74,7 +74,7 @@ def main() -> None:
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grade this file instead of problems/PROBLEM/PROBLEM.py.")
 @click.option("--reference", is_flag=True, help="Grade the reference solution (every check should pass).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the randomized hidden cases; the scorecard shows the one used.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True, help="Seconds one call of your code may take.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds one call of your code may take (default 5, or the problem's own, e.g. for training loops).")
 @click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory your code may use, in MiB.")
 @click.option("--no-speed", is_flag=True, help="Leave the speed row out (quicker while iterating).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of the scorecard.")
@@ -93,7 +93,7 @@ def run(
     if not target.is_file():
         raise click.UsageError(f"{target} does not exist.")
     options = GradeOptions(
-        seed=new_seed() if seed is None else seed, timeout_s=timeout, memory_mb=memory_mb, speed=not no_speed
+        seed=new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb, speed=not no_speed
     )
     report = grade(problem, target.resolve(), options)
     report.file = _shown_path(target)

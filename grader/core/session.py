@@ -193,6 +193,7 @@ class WorkerSession:
             **request,
             "args": self._outgoing(tuple(request.get("args", ()))),
             "kwargs": {k: self._outgoing_one(v) for k, v in request.get("kwargs", {}).items()},
+            "inputs": {k: self._outgoing_one(v) for k, v in request.get("inputs", {}).items()},
         }
         reply = self._exchange(label, lambda worker: worker.request(self._with_drops(message), self.timeout))
         if not reply.get("ok"):

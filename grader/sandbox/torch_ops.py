@@ -185,10 +185,16 @@ def parameters(worker: Any, request: dict, clock: Callable[[], float]) -> dict:
     }
 
 
+def _namespace(worker: Any, request: dict) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "np": np}
+    namespace.update({name: getattr(worker.candidate, name) for name in request.get("names", ()) if hasattr(worker.candidate, name)})
+    namespace.update(worker.resolve(request.get("inputs", {})))
+    return namespace
+
+
 def example(worker: Any, request: dict, clock: Callable[[], float]) -> dict:
     """A spec example's code (ours, from the README) run here with the candidate's classes; each expression's value."""
-    namespace: dict[str, Any] = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "np": np}
-    namespace.update({name: getattr(worker.candidate, name) for name in request["names"] if hasattr(worker.candidate, name)})
+    namespace = _namespace(worker, request)
     torch.manual_seed(0)
     exec(compile(request["code"], "<spec example>", "exec"), namespace)
     values = {}
@@ -200,8 +206,25 @@ def example(worker: Any, request: dict, clock: Callable[[], float]) -> dict:
     return {"ok": True, "values": values}
 
 
+def script(worker: Any, request: dict, clock: Callable[[], float]) -> dict:
+    """A hidden suite's driver code (a training loop, a hook ...) run here on the candidate's classes.
+
+    The suite's code is trusted, the classes it drives are not: only the named `outputs` come back, as
+    plain data, and the suite judges them in the grader.
+    """
+    namespace = _namespace(worker, request)
+    torch.manual_seed(request.get("seed", 0))
+    start = clock()
+    exec(compile(request["code"], "<hidden suite driver>", "exec"), namespace)
+    elapsed = clock() - start
+    values = {name: namespace.get(name) for name in request["outputs"]}
+    ref = worker.keep(values)
+    return {"ok": True, "value": worker.encode(values, ref), "ref": ref, "elapsed": elapsed}
+
+
 ACTIONS = {
     "example": example,
+    "script": script,
     "forward_backward": forward_backward,
     "jacobians": jacobians,
     "state_dict": state_dict,
