@@ -7,13 +7,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 P      ?= layernorm
 ARGS   ?=
+# The PyTorch track needs torch. CI pins the CPU wheel this machine has on disk; elsewhere the CPU index
+# avoids a multi-GB CUDA download: make install-torch TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
+TORCH  ?= torch==2.13.0
 
-.PHONY: install grade test bench clean help
+.PHONY: install install-torch grade test bench clean help
 
 help:
 	@echo "make grade P=<slug> [ARGS='--seed 7']   grade problems/<slug>/<slug>.py"
 	@echo "make test                               run the project's own test suite"
 	@echo "make install                            only create .venv and install normkata"
+	@echo "make install-torch [TORCH=...]          add torch (CPU) for the PyTorch track"
 	@echo "make bench                              measure speed and latency, write docs/benchmarks.md"
 
 $(STAMP): pyproject.toml
@@ -22,6 +26,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+install-torch: $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,torch]'
 
 grade: $(STAMP)
 	@$(BIN)/grade $(P) $(ARGS)

@@ -7,6 +7,7 @@ suggestions). Problem slugs must never be subcommand names.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -125,6 +126,69 @@ def _shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+@main.command("batch")
+@click.argument("problem_name", metavar="PROBLEM")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=lambda: os.cpu_count() or 2, show_default="the number of CPUs", help="Files graded at the same time.")
+@click.option("--seed", type=click.IntRange(min=0), help="One seed for every file, so all face the same cases (default: drawn once).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds one call may take (default: the problem's, usually 5).")
+@click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory each submission may use, in MiB.")
+@click.option("--no-speed", is_flag=True, help="Leave the speed rows out (a faster batch).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the leaderboard as CSV here [default: normkata-batch-PROBLEM.csv].")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), help="Write every report as JSON here ('-': stdout, and no table) [default: normkata-batch-PROBLEM.json].")
+def batch(
+    problem_name: str, paths: tuple[Path, ...], jobs: int, seed: int | None, timeout: float | None, memory_mb: int, no_speed: bool,
+    csv_path: Path | None, json_path: Path | None,
+) -> None:
+    """Grade many submissions of PROBLEM in parallel: files, or folders of them.
+
+    A folder means its PROBLEM.py files at any depth (one folder per submission), or else the .py files
+    directly inside it.
+
+    \b
+    Prints a leaderboard (score, speed against the reference, time) and writes every report:
+      grade batch layernorm submissions/               every submissions/**/layernorm.py
+      grade batch layernorm a.py b.py --seed 7 -j 4    the same random cases for everyone
+      grade batch layernorm subs/ --json - | jq .      JSON on stdout, nothing else
+    Exit status: 0 every file passed every check, 1 otherwise, 2 the command itself was wrong.
+    """
+    import json
+    import time
+
+    from grader.batch import BatchInputError, discover, grade_batch, to_csv, to_json
+    from grader.core.runner import GradeOptions, new_seed
+    from grader.render import batch_progress, leaderboard
+
+    problem = _problem_or_usage_error(problem_name)
+    _require_track(problem)
+    try:
+        files = discover(problem, paths)
+    except BatchInputError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = GradeOptions(
+        seed=new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb, speed=not no_speed
+    )
+    to_stdout = str(json_path) == "-"
+    started = time.monotonic()
+    with batch_progress(len(files), quiet=to_stdout) as advance:
+        results = grade_batch(problem, files, options, jobs, advance)
+    wall = time.monotonic() - started
+    document = json.dumps(to_json(problem, results, options, wall), indent=None if to_stdout else 2)
+    if to_stdout:
+        click.echo(document)
+    else:
+        json_file = json_path or Path(f"normkata-batch-{problem.slug}.json")
+        csv_file = csv_path or Path(f"normkata-batch-{problem.slug}.csv")
+        json_file.write_text(document + "\n", encoding="utf-8")
+        csv_file.write_text(to_csv(results), encoding="utf-8")
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        console.print(leaderboard(problem, results, options.seed, wall))
+        console.print(f"wrote {_shown_path(csv_file)} and {_shown_path(json_file)}")
+    sys.exit(0 if all(r.report and r.report.all_passed for r in results) else 1)
 
 
 @main.command("list")

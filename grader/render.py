@@ -6,7 +6,9 @@ comes from the candidate (exception messages, printed output) only ever goes thr
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from grader.model import GradeReport, Status
@@ -16,6 +18,7 @@ if TYPE_CHECKING:  # rich is imported by the functions that draw, so `--json` ne
     from rich.table import Table
     from rich.text import Text
 
+    from grader.batch import BatchResult
     from grader.catalog import Problem
     from grader.store import Progress
 
@@ -140,3 +143,57 @@ def hints_panel(problem: Problem, taken: int) -> RenderableType:
     if taken >= len(problem.hints):
         text.append(f"\n\nThat was the last hint. `grade solution {problem.slug}` shows the reference.", style="dim")
     return Panel(text, title=f"{problem.slug} — hints", title_align="left")
+
+
+@contextlib.contextmanager
+def batch_progress(total: int, quiet: bool = False) -> Iterator[Callable[[BatchResult], None]]:
+    """A live progress bar on stderr for `grade batch`; yields the callback that advances it.
+
+    Refreshed by hand, without rich's refresh thread: the batch forks a process per file, and forking
+    while another thread holds a lock is how children deadlock.
+    """
+    if quiet:
+        yield lambda result: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=Console(stderr=True), auto_refresh=False, transient=True,
+    )  # fmt: skip
+    task = progress.add_task("", total=total)
+    with progress:
+        def advance(result: BatchResult) -> None:
+            mark = "✓" if result.report and result.report.all_passed else "✗"
+            progress.update(task, advance=1, description=f"{mark} {result.path.name}")
+            progress.refresh()
+
+        progress.refresh()
+        yield advance
+
+
+def leaderboard(problem: Problem, results: list[BatchResult], seed: int, wall_s: float) -> RenderableType:
+    from rich.table import Table
+    from rich.text import Text
+
+    from grader.batch import leaderboard_rows
+
+    import os
+
+    base = os.path.commonpath([str(r.path.parent) for r in results]) if results else ""
+    table = Table(title=f"{problem.slug}: {len(results)} submissions in {base} (seed {seed})", header_style="bold")
+    for column in ("#", "File", "Score", "Speed", "Time"):
+        table.add_column(column, justify="right" if column in ("#", "Score", "Speed", "Time") else "left")
+    for rank, result in enumerate(leaderboard_rows(results), start=1):
+        report = result.report
+        if report is None:
+            score = Text(f"error: {result.error}", style="red")
+        else:
+            style = "green" if report.all_passed else ("yellow" if report.passed else "red")
+            score = Text(f"{report.passed}/{report.total}", style=style)
+        speed = f"{report.speed_ratio:.2f}×" if report and report.speed_ratio is not None else "—"
+        table.add_row(str(rank), os.path.relpath(result.path, base), score, speed, f"{result.seconds:.1f} s")
+    passed = sum(1 for r in results if r.report and r.report.all_passed)
+    table.caption = f"{passed} of {len(results)} pass every check · wall time {wall_s:.1f} s · speed: time against the reference (lower is faster)"
+    return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -12,6 +13,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PARALLEL = max(2, os.cpu_count() or 2)
@@ -57,6 +60,24 @@ def grade_many(jobs: Iterable[tuple[str, ...]]) -> list[GradeRun]:
         return list(pool.map(lambda args: grade(*args), jobs))
 
 
+def grade_files(slug: str, files: list[Path], *args: str) -> dict[Path, GradeRun]:
+    """Grade many files of one problem with `grade batch` (one grader, forked per file): {file: its run}.
+
+    Each result looks like a `grade --json` run of that file: exit code 0 when every check passed.
+    """
+    if not files:
+        return {}
+    run = grade("batch", slug, *map(str, files), "--json", "-", *args, timeout=600)
+    assert run.code in (0, 1) and run.stdout, f"grade batch failed ({run.code}): {run.stderr[-2000:]}"
+    runs = {}
+    for result in json.loads(run.stdout)["results"]:
+        report = result["report"]
+        assert report is not None, f"{result['file']}: {result['error']}"
+        code = 0 if report["passed"] == report["total"] and report["total"] else 1
+        runs[Path(result["file"])] = GradeRun(code, json.dumps(report), "", result["seconds"])
+    return runs
+
+
 @dataclass(frozen=True)
 class Specimen:
     """A file of the mutation corpus, with what its header comments promise.
@@ -99,3 +120,32 @@ def specimens(kind: str) -> list[Specimen]:
             )
         )
     return found
+
+
+def _slug_of(value: object) -> str:
+    return value.path.parent.name if isinstance(value, Specimen) else str(value)
+
+
+TORCH_AVAILABLE = importlib.util.find_spec("torch") is not None
+NEEDS_TORCH = pytest.mark.skipif(not TORCH_AVAILABLE, reason="the PyTorch track needs torch: make install-torch")
+
+
+def torch_marks(values: list) -> list:
+    """Parameters (slugs or specimens) of the PyTorch track are skipped, visibly, when torch is missing."""
+    return [pytest.param(v, marks=NEEDS_TORCH) if _slug_of(v).startswith("torch_") else v for v in values]
+
+
+def selected(request: pytest.FixtureRequest, values: list, name: str) -> list:
+    """The values a module-scoped fixture must prepare: only those of tests that will run (-k, skips).
+
+    Grading is the expensive part of these tests, so `pytest -k layernorm` grades only layernorm's files.
+    """
+    wanted = set()
+    for item in request.session.items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or name not in callspec.params:
+            continue
+        if any(marker.args and marker.args[0] for marker in item.iter_markers("skipif")):
+            continue
+        wanted.add(callspec.params[name])
+    return [v for v in values if v in wanted]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import ROOT, grade_many, specimens
+from helpers import ROOT, grade_files, selected, specimens, torch_marks
 
 MUTANTS = specimens("mutants")
 VARIANTS = specimens("variants")
@@ -18,17 +18,19 @@ MIN_MUTANTS, MIN_VARIANTS = 8, 2
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict:
-    everything = MUTANTS + VARIANTS
-    # Mutants are wrong, so their speed row says nothing; variants keep it (some promise a speed message).
-    results = grade_many(
-        (s.path.parent.name, "--file", str(s.path), "--seed", SEED, "--json", *(["--no-speed"] if s in MUTANTS else []))
-        for s in everything
-    )
-    return {s.id: run for s, run in zip(everything, results)}
+def runs(request: pytest.FixtureRequest) -> dict:
+    everything = selected(request, MUTANTS + VARIANTS, "specimen")
+    runs = {}
+    for slug in sorted({s.path.parent.name for s in everything}):
+        # Mutants are wrong, so their speed row says nothing; variants keep it (some promise a speed message).
+        mutants = [s.path for s in everything if s in MUTANTS and s.path.parent.name == slug]
+        variants = [s.path for s in everything if s in VARIANTS and s.path.parent.name == slug]
+        runs.update(grade_files(slug, mutants, "--seed", SEED, "--no-speed"))
+        runs.update(grade_files(slug, variants, "--seed", SEED))
+    return {s.id: runs[s.path.resolve()] for s in everything}
 
 
-@pytest.mark.parametrize("specimen", MUTANTS, ids=[s.id for s in MUTANTS])
+@pytest.mark.parametrize("specimen", torch_marks(MUTANTS), ids=[s.id for s in MUTANTS])
 def test_mutant_is_caught(specimen, runs) -> None:
     run = runs[specimen.id]
     assert run.code == 1, f"{specimen.id} ({specimen.mistake}) passed every check:\n{run.stdout[:2000]}"
@@ -43,7 +45,7 @@ def test_mutant_is_caught(specimen, runs) -> None:
         )
 
 
-@pytest.mark.parametrize("specimen", VARIANTS, ids=[s.id for s in VARIANTS])
+@pytest.mark.parametrize("specimen", torch_marks(VARIANTS), ids=[s.id for s in VARIANTS])
 def test_correct_variant_passes(specimen, runs) -> None:
     run = runs[specimen.id]
     failing = [row for row in run.rows() if row["status"] != "pass"]

@@ -76,7 +76,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         try:
             check_source(problem, file)
             session.start()
-            _warm_up(problem)  # the worker boots (imports NumPy, and torch for its track) meanwhile, on the other core
+            warm_up(problem)  # the worker boots (imports NumPy, and torch for its track) meanwhile, on the other core
             blocked = _load(problem, session)
         except LoadFailure as failure:
             blocked = str(failure)
@@ -91,16 +91,16 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
     return report
 
 
-def _warm_up(problem: Problem) -> None:
+def warm_up(problem: Problem) -> None:
     """Import what the suite run needs, so the import overlaps the worker's start instead of following it."""
     import pytest  # noqa: F401
 
     for module in problem.requires:
         importlib.import_module(module)
     if "torch" in problem.requires:
-        from grader.sandbox.torch_ops import warm_up
+        from grader.sandbox import torch_ops
 
-        warm_up()
+        torch_ops.warm_up()
 
     import grader.core.plugin  # noqa: F401
     import grader.kit  # noqa: F401

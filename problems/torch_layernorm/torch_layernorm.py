@@ -8,6 +8,8 @@ import torch.nn as nn
 
 
 class CustomLayerNorm(nn.Module):
+    """LayerNorm over the last len(normalized_shape) dims, with nn.LayerNorm's parameters (weight, bias)."""
+
     def __init__(self, normalized_shape, eps=1e-5):
         """normalized_shape: an int D (means (D,)) or a tuple of the trailing dims to normalize over.
 

@@ -1,0 +1,156 @@
+"""Grading many submissions of one problem at once: course staff, hiring teams, and our own mutation tests.
+
+Each file is graded in its own process, forked from this one after the heavy imports (pytest, the kit,
+torch for its track) are done, so a file costs its checks and its worker's start, not a fresh grader.
+Each fork runs the ordinary `grade()`, with its own worker for the candidate's code, so one broken or
+hanging submission can only use up its own timeouts. At most `jobs` files are graded at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from grader.catalog import Problem
+from grader.core.runner import GradeOptions, grade, warm_up
+from grader.model import GradeReport
+
+# A grading run bounds itself (every call has a timeout); this only catches a grader process that is
+# itself stuck, so it is generous: the worst-case run of a file is about 15 timeouts long.
+STUCK_AFTER_TIMEOUTS = 30
+
+
+@dataclass
+class BatchResult:
+    path: Path
+    report: GradeReport | None = None
+    error: str = ""  # why the file has no report (the grading process itself failed)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return self.report.passed / self.report.total if self.report and self.report.total else 0.0
+
+
+class BatchInputError(ValueError):
+    """A path given to `grade batch` is neither a Python file nor a folder holding one for the problem."""
+
+
+def discover(problem: Problem, paths: Iterable[Path]) -> list[Path]:
+    """Files to grade: each file as given; in a folder, its <slug>.py files at any depth (a folder per
+    submission, as collected from students), or else the .py files directly inside it (one file each)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path.resolve())
+            continue
+        if not path.is_dir():
+            raise BatchInputError(f"{path} does not exist")
+        inside = sorted(path.rglob(f"{problem.slug}.py")) or sorted(path.glob("*.py"))
+        if not inside:
+            raise BatchInputError(f"{path} holds no {problem.slug}.py and no .py files")
+        found.extend(p.resolve() for p in inside)
+    unique = list(dict.fromkeys(found))
+    if not unique:
+        raise BatchInputError("no files to grade")
+    return unique
+
+
+def grade_batch(
+    problem: Problem,
+    files: list[Path],
+    options: GradeOptions,
+    jobs: int,
+    on_done: Callable[[BatchResult], None] = lambda result: None,
+) -> list[BatchResult]:
+    """Grade every file, `jobs` at a time; results come back in the order of `files`."""
+    warm_up(problem)  # imported once here, inherited by every fork
+    context = multiprocessing.get_context("fork")
+    results = {i: BatchResult(path) for i, path in enumerate(files)}
+    pending = list(range(len(files)))
+    running: dict[Connection, tuple[int, multiprocessing.Process, float]] = {}
+    stuck_after = STUCK_AFTER_TIMEOUTS * options.timeout_s + 30
+    while pending or running:
+        while pending and len(running) < jobs:
+            index = pending.pop(0)
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_grade_one, args=(problem, files[index], options, send), daemon=True)
+            process.start()
+            send.close()
+            running[receive] = (index, process, time.monotonic())
+        for connection in wait(list(running), timeout=1.0):
+            index, process, started = running.pop(connection)
+            _collect(results[index], connection, process, started)
+            on_done(results[index])
+        for connection, (index, process, started) in list(running.items()):
+            if time.monotonic() - started > stuck_after:
+                process.kill()
+                running.pop(connection)
+                results[index].error = f"the grading process was stopped after {stuck_after:.0f} s"
+                results[index].seconds = time.monotonic() - started
+                on_done(results[index])
+    return [results[i] for i in range(len(files))]
+
+
+def _grade_one(problem: Problem, path: Path, options: GradeOptions, send: Connection) -> None:
+    try:
+        report = grade(problem, path, options)
+        send.send_bytes(json.dumps(report.to_json()).encode())
+    except BaseException as exc:  # noqa: BLE001 - reported as this file's error, never the batch's
+        send.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+    finally:
+        send.close()
+        os._exit(0)  # skip atexit handlers and buffered output inherited from the parent
+
+
+def _collect(result: BatchResult, connection: Connection, process: multiprocessing.Process, started: float) -> None:
+    try:
+        data = json.loads(connection.recv_bytes())
+    except (EOFError, OSError, ValueError):
+        data = {"error": "the grading process ended without a result"}
+    process.join(timeout=5)
+    result.seconds = time.monotonic() - started
+    if "error" in data:
+        result.error = data["error"]
+    else:
+        result.report = GradeReport.from_json(data)
+
+
+def leaderboard_rows(results: list[BatchResult]) -> list[BatchResult]:
+    """Best first: score, then the faster of equal scores, then the file name."""
+    return sorted(results, key=lambda r: (-r.score, r.report.speed_ratio or float("inf") if r.report else float("inf"), str(r.path)))
+
+
+def to_csv(results: list[BatchResult]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["rank", "file", "passed", "total", "score", "speed_ratio", "seconds", "failing_checks", "error"])
+    for rank, r in enumerate(leaderboard_rows(results), start=1):
+        report = r.report
+        failing = "; ".join(c.name for c in report.checks if c.status.value != "pass") if report else ""
+        writer.writerow([
+            rank, str(r.path), report.passed if report else 0, report.total if report else 0, f"{r.score:.4f}",
+            f"{report.speed_ratio:.3f}" if report and report.speed_ratio is not None else "", f"{r.seconds:.2f}", failing, r.error,
+        ])  # fmt: skip
+    return out.getvalue()
+
+
+def to_json(problem: Problem, results: list[BatchResult], options: GradeOptions, wall_s: float) -> dict:
+    return {
+        "schema_version": 1,
+        "problem": problem.slug,
+        "seed": options.seed,
+        "wall_s": round(wall_s, 3),
+        "results": [
+            {"file": str(r.path), "seconds": round(r.seconds, 3), "error": r.error, "report": r.report.to_json() if r.report else None}
+            for r in results
+        ],
+    }
