@@ -59,6 +59,15 @@ class Problem:
         return self.folder / f"{self.slug}.py"
 
     @property
+    def pristine_stub(self) -> Path:
+        """The stub as shipped, kept beside the working copy: what `grade reset` and new sessions start from."""
+        return self.folder / f"{self.slug}.py.orig"
+
+    @property
+    def backups(self) -> Path:
+        return self.folder / "backups"
+
+    @property
     def hidden(self) -> Path:
         return self.folder / "hidden"
 

@@ -90,7 +90,13 @@ def run(
     _require_track(problem)
     if file is not None and reference:
         raise click.UsageError("--file and --reference are mutually exclusive: grade one file at a time.")
-    target = problem.solution if reference else (file or problem.stub)
+    session = _session_here() if file is None else None
+    if session is not None:
+        if reference:
+            raise click.UsageError("the reference cannot be graded inside an interview session.")
+        if problem.slug not in session.problems:
+            raise click.UsageError(f"{problem.slug} is not part of this session; its problems are: {', '.join(session.problems)}")
+    target = session.stub_of(problem.slug) if session else problem.solution if reference else (file or problem.stub)
     if not target.is_file():
         raise click.UsageError(f"{target} does not exist.")
     options = GradeOptions(
@@ -98,15 +104,45 @@ def run(
     )
     report = grade(problem, target.resolve(), options)
     report.file = _shown_path(target)
-    if not reference:
+    shown, note = report, ""
+    if session is not None:
+        shown, note = _record_in_session(session, report, target)
+    elif not reference:
         _record(report, target)
     if as_json:
-        click.echo(report_json(report))
+        click.echo(report_json(shown))
     else:
         from rich.console import Console
 
-        Console(highlight=False).print(scorecard(report))
+        console = Console(highlight=False)
+        console.print(scorecard(shown))
+        if note:
+            console.print(note)
     sys.exit(0 if report.all_passed else 1)
+
+
+def _session_here():
+    from grader.sessions import SessionError, find_session
+
+    try:
+        return find_session()
+    except SessionError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _record_in_session(session, report, target: Path):
+    """Record the attempt (never refused, late ones flagged) and return what the candidate may see."""
+    from grader.sessions import record_attempt, summarize
+
+    attempt = record_attempt(session, report, target.read_text(encoding="utf-8", errors="replace"))
+    left = session.deadline - attempt.at
+    when = f"{_minutes(left)} left" if left >= 0 else f"{_minutes(-left)} over the limit: recorded and marked late"
+    note = f"session: attempt recorded ({report.passed}/{report.total} checks pass) · {when}"
+    return (report if session.feedback == "full" else summarize(report)), note
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
 def _record(report, target: Path) -> None:
@@ -223,12 +259,23 @@ def hint(problem_name: str) -> None:
     from grader.store import Store
 
     problem = _problem_or_usage_error(problem_name)
-    store = Store()
-    taken = store.hints_taken(problem.slug)
-    if taken < len(problem.hints):
-        taken += 1
-        store.record_hint(problem.slug, taken)
+    session = _session_here()
+    if session is not None:
+        from grader.sessions import read_record, record_hint
+
+        taken = read_record(session).hints.get(problem.slug, 0)
+        if taken < len(problem.hints):
+            taken += 1
+            record_hint(session, problem.slug, taken)
+    else:
+        store = Store()
+        taken = store.hints_taken(problem.slug)
+        if taken < len(problem.hints):
+            taken += 1
+            store.record_hint(problem.slug, taken)
     Console(highlight=False).print(hints_panel(problem, taken))
+    if session is not None:
+        click.echo("(hints taken in a session appear in the interviewer's report)")
 
 
 @main.command("watch")
@@ -276,7 +323,136 @@ def solution(problem_name: str, yes: bool) -> None:
     from grader.store import Store
 
     problem = _problem_or_usage_error(problem_name)
+    if _session_here() is not None:
+        raise click.UsageError("reference solutions are not available during an interview session.")
     if not yes and not click.confirm(f"Show the reference solution of {problem.slug}? It will be noted in your progress"):
         raise SystemExit(1)
     Store().record_solution_seen(problem.slug)
     Console().print(Syntax(problem.solution.read_text(encoding="utf-8"), "python", line_numbers=True))
+
+
+@main.command("reset")
+@click.argument("problem_name", metavar="PROBLEM")
+def reset(problem_name: str) -> None:
+    """Put PROBLEM's stub back, keeping your file as a named backup in problems/PROBLEM/backups/."""
+    import shutil
+    import time
+
+    problem = _problem_or_usage_error(problem_name)
+    if _session_here() is not None:
+        raise click.UsageError("reset is not available inside an interview session (your attempts are being recorded).")
+    pristine = problem.pristine_stub.read_bytes()
+    if problem.stub.is_file() and problem.stub.read_bytes() == pristine:
+        click.echo(f"{_shown_path(problem.stub)} is already the original stub; nothing to do.")
+        return
+    if problem.stub.is_file():
+        problem.backups.mkdir(exist_ok=True)
+        backup = problem.backups / f"{problem.slug}-{time.strftime('%Y%m%d-%H%M%S')}.py"
+        counter = 1
+        while backup.exists():
+            counter += 1
+            backup = backup.with_name(f"{problem.slug}-{time.strftime('%Y%m%d-%H%M%S')}-{counter}.py")
+        shutil.copy2(problem.stub, backup)
+        click.echo(f"saved your file as {_shown_path(backup)}")
+    problem.stub.write_bytes(pristine)
+    click.echo(f"restored the original stub in {_shown_path(problem.stub)}")
+
+
+@main.group("session")
+def session() -> None:
+    """Timed interview sessions: a workspace for the candidate, a report for you.
+
+    \b
+      grade session start --candidate "Ada L." --problems layernorm,batchnorm --minutes 45
+      (the candidate works in the workspace, running `grade <problem>`; every attempt is recorded)
+      grade session status                       time left, latest score per problem
+      grade session report --format html --output ada.html
+    Session commands act on the workspace you run them in, or the one --workspace names.
+    """
+
+
+@session.command("start")
+@click.option("--candidate", required=True, help="The candidate's name, as it should appear in the report.")
+@click.option("--problems", "problem_list", required=True, help="Comma-separated problems, e.g. layernorm,batchnorm.")
+@click.option("--minutes", type=click.IntRange(min=1), default=45, show_default=True, help="The time limit; later attempts are recorded and marked late.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Where to create the workspace [default: ./normkata-session-CANDIDATE].")
+@click.option("--feedback", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
+              help="What the candidate sees when grading: summary = examples, contract and speed rows in full, hidden and gradcheck rows as counts; full = every row.")
+def session_start(candidate: str, problem_list: str, minutes: int, directory: Path | None, feedback: str) -> None:
+    """Create a candidate workspace (specs and stubs only) and start the clock."""
+    from grader.sessions import SessionError, start_session
+
+    slugs = [s.strip() for s in problem_list.split(",") if s.strip()]
+    try:
+        info = start_session(_catalog(), candidate, slugs, minutes, directory, feedback)
+    except SessionError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Session {info.id} for {candidate}: {minutes} minutes, started now.")
+    click.echo(f"Workspace: {info.workspace}")
+    click.echo(f"Hand over that folder. The candidate runs, from inside it: grade {info.problems[0]}  (and grade session status)")
+    click.echo(f"Record: {info.db}")
+    click.echo(f"When time is up: grade session report --workspace {_shown_path(info.workspace)} --format html --output report.html")
+
+
+def _session_or_error(workspace: Path | None):
+    from grader.sessions import SessionError, find_session
+
+    try:
+        info = find_session(workspace=workspace)
+    except SessionError as exc:
+        raise click.UsageError(str(exc)) from None
+    if info is None:
+        raise click.UsageError("no session here: run this inside a session workspace, or pass --workspace DIR.")
+    return info
+
+
+@session.command("status")
+@click.option("--workspace", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The session workspace [default: the one you are in].")
+def session_status(workspace: Path | None) -> None:
+    """Time left and the latest score per problem."""
+    import time
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader.sessions import read_record
+
+    info = _session_or_error(workspace)
+    record = read_record(info)
+    left = info.deadline - time.time()
+    table = Table(title=f"Session of {info.candidate}: " + (f"{_minutes(left)} left" if left >= 0 else f"time is up ({_minutes(-left)} over)"), header_style="bold")
+    for column in ("Problem", "Attempts", "Latest score", "Late attempts", "Hints"):
+        table.add_column(column, justify="left" if column == "Problem" else "right")
+    for slug in info.problems:
+        attempts = [a for a in record.attempts if a.problem == slug and a.kind == "attempt"]
+        latest = f"{attempts[-1].passed}/{attempts[-1].total}" if attempts else "—"
+        table.add_row(slug, str(len(attempts)), latest, str(sum(a.late for a in attempts)), str(record.hints.get(slug, 0)))
+    Console(highlight=False).print(table)
+
+
+@session.command("report")
+@click.option("--workspace", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The session workspace [default: the one you are in].")
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html", "svg"]), default="md", show_default=True, help="html and svg are rich's own exports of the terminal report.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here [default: stdout].")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the final grading (default: drawn once).")
+def session_report(workspace: Path | None, fmt: str, output: Path | None, seed: int | None) -> None:
+    """Grade each problem's final code with the full hidden suite and write the interviewer's report."""
+    from grader.core.runner import GradeOptions, grade, new_seed
+    from grader.session_report import build_report, export
+
+    info = _session_or_error(workspace)
+    seed = new_seed() if seed is None else seed
+    catalog = _catalog()
+
+    def grade_file(problem, path: Path):
+        options = GradeOptions(seed=seed, timeout_s=problem.timeout_s)
+        report = grade(problem, path.resolve(), options)
+        report.file, report.title = f"{problem.slug}/{path.name}", problem.title
+        return report
+
+    text = export(build_report(info, catalog, grade_file), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {_shown_path(output)}", err=True)

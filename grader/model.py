@@ -59,14 +59,16 @@ class GradeReport:
     duration_s: float = 0.0
     speed_ratio: float | None = None
     output: CandidateOutput = field(default_factory=CandidateOutput)
+    # (passed, total) of the full run when `checks` shows some categories folded into counts (sessions)
+    counted: tuple[int, int] | None = None
 
     @property
     def passed(self) -> int:
-        return sum(c.status is Status.PASS for c in self.checks)
+        return self.counted[0] if self.counted else sum(c.status is Status.PASS for c in self.checks)
 
     @property
     def total(self) -> int:
-        return len(self.checks)
+        return self.counted[1] if self.counted else len(self.checks)
 
     @property
     def all_passed(self) -> bool:

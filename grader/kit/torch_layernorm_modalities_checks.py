@@ -187,12 +187,26 @@ def forward_diagnoses(layout: Layout, inputs: CaseInputs, *, default_eps: bool =
             models[f"eps defaults to {wrong:g}; the spec's default is 1e-5 (as nn.LayerNorm's and nn.GroupNorm's)"] = (
                 lambda wrong=wrong: layout.model.output(masked, layout.model.normalized(masked, wrong))
             )
+    models["the variance was computed as E[x²] − E[x]², which cancels catastrophically for large means"] = lambda: _one_pass(layout, inputs)
     if layout.kind == "text" and inputs.mask is not None:
         # x * mask before the normalization: padded tokens become zeros, which normalize to 0 and get bias.
         masked_zeros = MaskedInputs(np.where(inputs.mask[..., None], inputs.x, 0.0), inputs.weight, inputs.bias, inputs.eps, None)
         models["the padded tokens were zeroed before the normalization (x * mask), so they come out as bias; "
                "zero the output instead"] = lambda: layout.model.output(masked_zeros, layout.model.normalized(masked_zeros, layout.model.eps(masked)))  # fmt: skip
     return merge_coinciding(models)
+
+
+def _one_pass(layout: Layout, inputs: CaseInputs) -> np.ndarray:
+    """E[x²] − E[x]² computed with torch's own reductions in x's dtype, as a candidate's module would: the
+    cancellation error depends on the summation order, so a NumPy model in float64 would not reproduce it."""
+    x = torch.from_numpy(inputs.x)
+    dims = (1, 2, 3) if layout.kind == "image" else (-1,)
+    eps = 1e-5 if inputs.eps is None else inputs.eps
+    mean = x.mean(dim=dims, keepdim=True)
+    var = (x * x).mean(dim=dims, keepdim=True) - mean * mean
+    x_hat = ((x - mean) / torch.sqrt(var + eps)).double().numpy()
+    masked = inputs.as_masked(layout)
+    return layout.model.output(masked, x_hat)
 
 
 def grad_diagnoses(layout: Layout, inputs: CaseInputs, dy: np.ndarray) -> dict[str, dict[str, Callable[[], np.ndarray]]]:

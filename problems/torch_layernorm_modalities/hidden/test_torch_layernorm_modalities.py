@@ -61,7 +61,10 @@ def _module(candidate: Any, worker: Any, layout: Layout, inputs: CaseInputs):
         with torch.no_grad():  # the float64 weights themselves, not their float32 rounding
             theirs.weight.copy_(torch.from_numpy(inputs.weight))
             theirs.bias.copy_(torch.from_numpy(inputs.bias))
-    load_state_dict(worker, mine, {k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    try:
+        load_state_dict(worker, mine, {k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    except CheckFailed as exc:
+        raise CheckFailed(f"{exc.message} (are weight and bias registered as nn.Parameter, and nothing else?)") from None
     return mine, theirs
 
 
@@ -86,9 +89,12 @@ def test_parameters_registered_like_builtin(candidate, worker, rng, layout: Layo
     names = parameter_names(worker, mine)
     theirs = layout.builtin(size)
     got = state_dict(worker, mine)
-    assert_same_keys(got, theirs.state_dict(), f"{layout.class_name}({size}).state_dict()")
     if sorted(names) != ["bias", "weight"]:
-        raise CheckFailed(f"trainable parameters are {names}: weight and bias must be nn.Parameter (a plain tensor attribute is not trained)")
+        raise CheckFailed(
+            f"the trainable parameters are {names} and the state dict holds {sorted(got)}: weight and bias must be "
+            "registered as nn.Parameter under those names (a plain tensor attribute is neither trained nor saved)"
+        )
+    assert_same_keys(got, theirs.state_dict(), f"{layout.class_name}({size}).state_dict()")
     for name, value in theirs.state_dict().items():
         if got[name].shape != tuple(value.shape):
             raise CheckFailed(
@@ -159,6 +165,7 @@ def test_default_eps(candidate, worker, rng, layout: Layout) -> None:
     """eps defaults to 1e-5, inside the square root"""
     inputs = _contract_inputs(layout, rng, "float64", data="tiny_var")
     size = layout.size_of(inputs.x.shape)
+    inputs.weight, inputs.bias = np.ones(size), np.zeros(size)  # the module as constructed
     mine = build(candidate, layout.class_name, size).double()
     got = run_module(worker, mine, *_args(inputs)).output
     want = reference_run(layout.builtin(size).double(), *_args(inputs)).output
@@ -169,7 +176,7 @@ def test_default_eps(candidate, worker, rng, layout: Layout) -> None:
 def test_padding_is_exactly_zero(candidate, worker, rng) -> None:
     """padded positions: output and x.grad exactly 0 · text"""
     inputs = make_inputs(TEXT, Case("padding", (3, 5, 6)), rng)
-    mine = build(candidate, "TextLayerNorm", 6).double()
+    mine, _ = _module(candidate, worker, TEXT, inputs)  # a nonzero bias, so that bias at the padding shows
     dy = rng.standard_normal(inputs.x.shape)
     run = run_module(worker, mine, *_args(inputs, grad=True), grad_output=dy)
     padded = ~inputs.mask

@@ -64,7 +64,11 @@ def _module(candidate, worker, case: Case, weight: np.ndarray):
     mine = build(candidate, "RMSNorm", case.shape, **case.kwargs)
     if case.dtype == "float64":
         mine = mine.double()
-    load_state_dict(worker, mine, {"weight": weight.astype(np.float32)})
+    try:
+        load_state_dict(worker, mine, {"weight": weight.astype(np.float32)})
+    except CheckFailed as failed:
+        raise CheckFailed(f"{failed.message} (the state dict must hold exactly one entry, `weight`, an nn.Parameter of shape "
+                          f"{case.normalized}, as nn.RMSNorm's does)") from None
     return mine
 
 

@@ -44,6 +44,10 @@ from grader.kit.torch_transformer_block_checks import (
 CLASS = "TransformerEncoderBlock"
 test_examples = spec_examples(__file__)
 
+# PyTorch's layer runs here, in the grader: one thread, like the worker (the runner sets OMP_NUM_THREADS=1
+# for the worker only). Tiny blocks gain nothing from two threads, and lose a lot on a busy machine.
+torch.set_num_threads(1)
+
 DROPOUT_IN_EVAL = (
     "Looks like dropout is active in eval mode: two eval-mode calls on the same input gave different outputs "
     "(F.dropout(x, p) drops whatever the mode, its training= defaults to True: use nn.Dropout modules, "
@@ -409,18 +413,20 @@ def test_dropout_placement(candidate: Any, worker: Any, rng: np.random.Generator
 
 
 # ====================================================================== gradcheck
+# d output / d src only: the parameters' gradients are compared with PyTorch's own in every hidden row, and
+# central differences over all ~180 parameters of even a tiny block would take seconds.
 GRADCHECK = (
     ("post-LN, padding mask, eval mode", BlockCase(2, 3, 4, 2, 6, norm_first=False, padding=True), 0.1, "eval"),
-    ("pre-LN, causal float mask, train mode with dropout=0.0", BlockCase(2, 3, 4, 2, 6, norm_first=True, src_mask="causal"), 0.0, "train"),
+    ("pre-LN, causal float mask, train mode with dropout=0.0", BlockCase(2, 4, 4, 2, 6, norm_first=True, src_mask="causal"), 0.0, "train"),
 )
 
 
 @category("gradcheck")
 @pytest.mark.parametrize("label, case, dropout, mode", GRADCHECK, ids=[g[0] for g in GRADCHECK])
 def test_gradcheck(candidate: Any, worker: Any, rng: np.random.Generator, report: Any, label: str, case: BlockCase, dropout: float, mode: str) -> None:
-    """torch.autograd.gradcheck in float64: src and every parameter"""
+    """torch.autograd.gradcheck in float64: d output / d src"""
     inputs = make_inputs(rng, case)
     mine = _block(candidate, worker, inputs, dropout=dropout)
     if mode == "train":
         mine.train()
-    report.note(assert_jacobians(worker, mine, tensor(inputs.x, grad=True), **inputs.mask_kwargs(tensor)))
+    report.note(assert_jacobians(worker, mine, tensor(inputs.x, grad=True), params=False, **inputs.mask_kwargs(tensor)))

@@ -1,5 +1,5 @@
 # mistake: the mean square is always taken over the last dim, even for a tuple normalized_shape
-# caught-by: examples, hidden, gradcheck
+# caught-by: examples, hidden
 # diagnosis: only the last dim was normalized
 import torch
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # mistake: x.pow(2).mean() without a dim: one mean square over the whole batch
-# caught-by: examples, hidden, gradcheck
+# caught-by: examples, hidden
 # diagnosis: over the whole tensor|across the batch
 import torch
 import torch.nn as nn
