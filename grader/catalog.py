@@ -95,7 +95,7 @@ class Problem:
     @property
     def missing(self) -> tuple[str, ...]:
         """Required packages that are not installed (looked up without importing them)."""
-        return tuple(name for name in self.requires if importlib.util.find_spec(name) is None)
+        return tuple(name for name in self.requires if not _installed(name))
 
     @property
     def install_hint(self) -> str:
@@ -103,6 +103,13 @@ class Problem:
 
     def signature(self, function: str) -> str:
         return f"{function}({self.functions[function]})"
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or blocked installation counts as missing
+        return False
 
 
 class CatalogError(Exception):

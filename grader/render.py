@@ -101,6 +101,8 @@ def catalog_table(problems: list[Problem], progress: dict[str, Progress] | None 
     table = Table(title="normkata problems", header_style="bold")
     for column in ("Track", "Difficulty", "Problem", "Title", "Minutes", "Your progress"):
         table.add_column(column, justify="right" if column == "Minutes" else "left")
+    from rich.markup import escape
+
     group = None
     missing: dict[str, Problem] = {}
     for problem in problems:
@@ -118,7 +120,7 @@ def catalog_table(problems: list[Problem], progress: dict[str, Progress] | None 
         group = key
     table.caption = "grade <problem> grades problems/<problem>/<problem>.py · grade <problem> --reference grades the reference"
     for problem in missing.values():
-        table.caption += f"\nThe {problem.track_name} track needs {', '.join(problem.missing)}: {problem.install_hint}"
+        table.caption += escape(f"\nThe {problem.track_name} track needs {', '.join(problem.missing)}: {problem.install_hint}")
     return table
 
 

@@ -15,6 +15,7 @@ import torch
 
 from grader.kit import CheckFailed, assert_close, category, spec_examples
 from grader.kit.compare import fmt_index
+from grader.outcomes import CandidateRaised
 from grader.kit.torch_kit import (
     assert_jacobians,
     assert_no_operator,
@@ -213,7 +214,15 @@ def test_integer_mask_means_the_same(candidate, worker, rng) -> None:
     mine = build(candidate, "TextLayerNorm", 5).double()
     dy = rng.standard_normal(inputs.x.shape)
     with_bool = run_module(worker, mine, *_args(inputs, grad=True), grad_output=dy)
-    with_int = run_module(worker, mine, *_args(inputs, grad=True, int_mask=True), grad_output=dy)
+    try:
+        with_int = run_module(worker, mine, *_args(inputs, grad=True, int_mask=True), grad_output=dy)
+    except CandidateRaised as exc:
+        if exc.not_implemented:
+            raise
+        raise CheckFailed(
+            f"with a 0/1 integer mask (dtype int64), forward raised: {exc.message}. A 0/1 mask means the same as "
+            "True/False: convert it with mask.bool() (or mask.to(torch.bool)) before using it"
+        ) from None
     try:
         assert_run_matches(with_int, with_bool, "with mask.long() instead of the bool mask", rtol=1e-12)
     except CheckFailed as exc:
