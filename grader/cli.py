@@ -65,6 +65,9 @@ def main() -> None:
       grade hint layernorm            the next hint (they get more specific)
       grade solution layernorm        the reference solution, after a confirmation
       grade watch layernorm           re-grade on every save, scorecard redrawn in place
+      grade reset layernorm           put the stub back (your file is kept in problems/layernorm/backups/)
+      grade batch layernorm subs/     grade many submissions in parallel: leaderboard, CSV, JSON
+      grade session start ...         a timed interview: workspace, recorded attempts, report
 
     Exit status: 0 every check passed, 1 some check failed, 2 the command itself was wrong.
     """
