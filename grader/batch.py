@@ -9,6 +9,7 @@ hanging submission can only use up its own timeouts. At most `jobs` files are gr
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import multiprocessing
@@ -20,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from grader.catalog import Problem
-from grader.core.runner import GradeOptions, grade, warm_up
+from grader.core.runner import WORKER_ENV, GradeOptions, grade, warm_up
 from grader.model import GradeReport
 
 # A grading run bounds itself (every call has a timeout); this only catches a grader process that is
@@ -72,7 +73,11 @@ def grade_batch(
     on_done: Callable[[BatchResult], None] = lambda result: None,
 ) -> list[BatchResult]:
     """Grade every file, `jobs` at a time; results come back in the order of `files`."""
+    # Single-threaded BLAS and torch before they are imported: their thread pools do not survive a fork,
+    # and the workers are forked from here, with every import already done (grader.sandbox.client).
+    os.environ.update(dict(WORKER_ENV))
     warm_up(problem)  # imported once here, inherited by every fork
+    options = dataclasses.replace(options, fork_worker=True)
     context = multiprocessing.get_context("fork")
     results = {i: BatchResult(path) for i, path in enumerate(files)}
     pending = list(range(len(files)))

@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import io
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ class GradeOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     speed: bool = True  # False: the speed row is reported as not run (a quicker loop while iterating)
+    fork_worker: bool = False  # fork the worker from this process (batch grading: imports already done)
 
 
 UNUSED_PYTEST_PLUGINS = (
@@ -66,7 +68,11 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         problem.solution,
         list(problem.functions),
         timeout=options.timeout_s,
-        config=WorkerConfig(memory_mb=options.memory_mb, env=WORKER_ENV + (("NORMKATA_WORKER_PRELOAD", ",".join(problem.requires)),)),
+        config=WorkerConfig(
+            memory_mb=options.memory_mb,
+            env=WORKER_ENV + (("NORMKATA_WORKER_PRELOAD", ",".join(problem.requires)),),
+            fork=options.fork_worker,
+        ),
         protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
         forbidden=problem.forbidden_imports,
         track=problem.track_name,
@@ -100,6 +106,7 @@ def warm_up(problem: Problem) -> None:
     if "torch" in problem.requires:
         from grader.sandbox import torch_ops
 
+        sys.modules["torch"].set_num_threads(1)  # the grader's own torch work is small; leave a core to the worker
         torch_ops.warm_up()
 
     import grader.core.plugin  # noqa: F401

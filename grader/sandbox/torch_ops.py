@@ -54,6 +54,8 @@ class _OperatorLog(TorchFunctionMode):
 
 def warm_up() -> None:
     """Pay autograd's first-use cost (about 0.4 s here) while the process boots, not in the first check."""
+    import torch.fx.experimental.symbolic_shapes  # noqa: F401 - the first attention mask imports it (sympy, ~0.5 s)
+
     x = torch.ones(2, requires_grad=True)
     torch.autograd.grad((x * x).sum(), [x])
 

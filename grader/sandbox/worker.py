@@ -317,6 +317,7 @@ def main() -> None:
         if module == "torch":
             from grader.sandbox.torch_ops import warm_up
 
+            sys.modules["torch"].set_num_threads(1)  # as OMP_NUM_THREADS=1 asks, also when forked from a grader
             warm_up()
 
     channel.send({"ok": True, "ready": True, "pid": os.getpid()})
