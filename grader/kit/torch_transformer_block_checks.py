@@ -196,6 +196,8 @@ def _structural_model(inputs: BlockInputs, **m: Any) -> np.ndarray:
         mask = mask.double()
     act = {"relu": F.relu, "gelu": F.gelu, "gelu_tanh": lambda h: F.gelu(h, approximate="tanh")}[m.get("act", "relu")]
     norm1, norm2 = (layer.norm2, layer.norm1) if m.get("norms_swapped") else (layer.norm1, layer.norm2)
+    if m.get("norm1_twice"):
+        norm2 = layer.norm1
 
     def sa(u: Any) -> Any:
         if m.get("seq_first"):  # an nn.MultiheadAttention built without batch_first: dim 0 taken as the sequence
@@ -263,6 +265,7 @@ def _structural_mistakes(inputs: BlockInputs) -> dict[str, dict[str, Any]]:
             "an extra LayerNorm was applied to the block's output (a final norm belongs after the last block of a "
             "stack, not inside each block)": {"final_norm": True},
             "norm1 and norm2 were swapped (norm1 goes with self-attention, norm2 with the feed-forward)": {"norms_swapped": True},
+            "norm1 was used around both sublayers (norm2 never): norm2 goes with the feed-forward": {"norm1_twice": True},
         }
     )
     if inputs.norm_first:
@@ -297,6 +300,9 @@ ATTENTION_MISTAKES: dict[str, dict[str, Any]] = {
     "the q/k/v biases (in_proj_bias) were left out": {"no_qkv_bias": True},
     "LayerNorm used the unbiased variance (unbiased=True is torch.var's default)": {"ln_ddof": 1},
     "LayerNorm added eps outside the square root": {"ln_eps_outside": True},
+    "LayerNorm was The Annotated Transformer's, (x - mean) / (std + eps) with the unbiased std; nn.LayerNorm divides by "
+    "sqrt(var + eps) with the biased variance": {"ln_ddof": 1, "ln_eps_outside": True},
+    "LayerNorm's eps was 1e-6; nn.LayerNorm's default (and the spec's) is 1e-5": {"ln_eps": 1e-6},
     "LayerNorm normalized over the tokens (dim 1), not over the features of each token (the last dim)": {"ln_axis": 1},
 }
 
@@ -328,12 +334,6 @@ def assert_output_close(got: Any, want: np.ndarray, inputs: BlockInputs, rtol: f
         raise
 
 
-def model_matches_reference(inputs: BlockInputs, want: np.ndarray) -> bool:
-    """Self-test: the NumPy model without mistakes reproduces the torch layer (keeps the two tracks in step)."""
-    model = block_model(inputs.x, numpy_params(inputs.state), inputs.nhead, inputs.norm_first, 1e-5, inputs.padding)
-    return bool(np.allclose(model, want, rtol=1e-6, atol=1e-6))
-
-
 __all__ = [
     "ATTENTION_MISTAKES",
     "BlockCase",
@@ -343,7 +343,6 @@ __all__ = [
     "assert_output_close",
     "block_diagnoses",
     "make_inputs",
-    "model_matches_reference",
     "numpy_params",
     "padding_mask",
     "random_state",

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 
 
 class TransformerEncoderBlock(nn.Module):
+    """One Transformer encoder block, batch first, pre-LN or post-LN: nn.TransformerEncoderLayer from its parts."""
+
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, norm_first=False):
         """Multi-head self-attention and a ReLU feed-forward, each with a residual connection, a LayerNorm and dropout.
 

@@ -33,7 +33,6 @@ from grader.kit.torch_kit import (
 )
 from grader.kit.torch_transformer_block_checks import (
     FUSED_OPS,
-    STATE_SHAPES,
     BlockCase,
     BlockInputs,
     assert_output_close,
@@ -49,9 +48,8 @@ test_examples = spec_examples(__file__)
 torch.set_num_threads(1)
 
 DROPOUT_IN_EVAL = (
-    "Looks like dropout is active in eval mode: two eval-mode calls on the same input gave different outputs "
-    "(F.dropout(x, p) drops whatever the mode, its training= defaults to True: use nn.Dropout modules, "
-    "or pass training=self.training)"
+    "dropout is active in eval mode (F.dropout(x, p) drops whatever the mode, its training= defaults to True: "
+    "use nn.Dropout modules, or pass training=self.training)"
 )
 
 
@@ -88,8 +86,22 @@ def _compare_output(worker: Any, mine: Any, got: Any, want: np.ndarray, inputs: 
     except CheckFailed as failure:
         again = run_module(worker, mine, tensor(inputs.x), **inputs.mask_kwargs(tensor)).output
         if isinstance(again, np.ndarray) and again.shape == got.shape and not np.array_equal(again, got, equal_nan=True):
-            raise CheckFailed(f"{failure.message.split('. Looks like')[0]}. {DROPOUT_IN_EVAL}") from None
+            raise CheckFailed(
+                f"{failure.message.split('. Looks like')[0]}; a second eval-mode call on the same input gave a different output. "
+                f"Looks like {DROPOUT_IN_EVAL}"
+            ) from None
         raise
+
+
+def _eval_output(worker: Any, mine: Any, x: np.ndarray, inputs: BlockInputs, **kwargs: Any) -> np.ndarray:
+    """The eval-mode output for x, run twice: a difference is dropout left on, and says so before anything else."""
+    first, second = (run_module(worker, mine, tensor(x), **kwargs).output for _ in range(2))
+    _expect_tensor_output(first, inputs, "forward in eval mode")
+    if not np.array_equal(first, second, equal_nan=True):
+        raise CheckFailed(
+            f"two eval-mode calls on the same input differ by up to {float(np.nanmax(np.abs(first - second))):.3g}. Looks like {DROPOUT_IN_EVAL}"
+        )
+    return first
 
 
 # ====================================================================== contract
@@ -113,6 +125,13 @@ def test_state_dict_is_torch_layers(candidate: Any, worker: Any, label: str, arg
         assert_same_keys(got, want, f"{CLASS}{args}.state_dict()")
     except CheckFailed as failure:
         hint = ""
+        prefixes = {k[: len(k) - len(w)] for k in got for w in want if k.endswith("." + w)}
+        if len(prefixes) == 1 and len(got) == len(want):
+            raise CheckFailed(
+                f"{CLASS}{args}.state_dict(): every key carries the prefix {prefixes.pop()!r} (e.g. {sorted(got)[0]!r}): the parts "
+                "must sit on the block itself, named as nn.TransformerEncoderLayer names them (self_attn, linear1, norm1 ...), "
+                "not inside a wrapped module"
+            ) from None
         if any(k.startswith(("layer.", "encoder", "block.")) for k in got):
             hint = " (the parts must sit on the block itself, named as nn.TransformerEncoderLayer names them, not inside a wrapped layer)"
         elif any(k.startswith("self_attn.") for k in want) and any(k.startswith(("self_attn.q", "self_attn.k", "self_attn.v", "attn.")) for k in got):
@@ -173,7 +192,10 @@ def test_norm_first_stored_and_defaults(candidate: Any, worker: Any) -> None:
             given = f"norm_first={kwargs['norm_first']}" if kwargs else "no norm_first (default False)"
             raise CheckFailed(f"{CLASS}(8, 2, {given}).norm_first is {found!r}; store the argument as self.norm_first (a bool), as nn.TransformerEncoderLayer does")
     mine = build(candidate, CLASS, 8, 2)
-    shape = state_dict(worker, mine).get("linear1.weight", np.zeros(0)).shape
+    weights = state_dict(worker, mine)
+    if "linear1.weight" not in weights:
+        raise CheckFailed(f"{CLASS}(8, 2) has no linear1.weight (its state dict: {sorted(weights)[:4]}...): name the parts as nn.TransformerEncoderLayer does")
+    shape = weights["linear1.weight"].shape
     if shape != (2048, 8):
         raise CheckFailed(f"{CLASS}(8, 2).linear1.weight has shape {shape}; dim_feedforward defaults to 2048, so (2048, 8)")
     dropouts = _inspect(worker, mine)["dropouts"]
@@ -309,8 +331,7 @@ def test_padded_tokens_do_not_matter(candidate: Any, worker: Any, rng: np.random
     """changing the padded tokens leaves the real tokens' outputs unchanged"""
     inputs = make_inputs(rng, BlockCase(3, 6, 8, 2, 16, norm_first=norm_first, padding=True))
     mine = _block(candidate, worker, inputs)
-    first = run_module(worker, mine, tensor(inputs.x), src_key_padding_mask=tensor(inputs.padding)).output
-    _expect_tensor_output(first, inputs)
+    first = _eval_output(worker, mine, inputs.x, inputs, src_key_padding_mask=tensor(inputs.padding))
     changed = inputs.x.copy()
     changed[inputs.padding] += rng.normal(0.0, 5.0, changed[inputs.padding].shape)
     second = run_module(worker, mine, tensor(changed), src_key_padding_mask=tensor(inputs.padding)).output
@@ -331,10 +352,7 @@ def test_dropout_on_in_train_off_in_eval(candidate: Any, worker: Any, rng: np.ra
     inputs = make_inputs(rng, BlockCase(2, 6, 8, 2, 32, norm_first=True, padding=True, dtype="float32"))
     mine = _block(candidate, worker, inputs, dropout=0.3)
     kwargs = inputs.mask_kwargs(tensor)
-    first, second = (run_module(worker, mine, tensor(inputs.x), **kwargs).output for _ in range(2))
-    _expect_tensor_output(first, inputs, "forward in eval mode")
-    if not np.array_equal(first, second):
-        raise CheckFailed(f"two eval-mode calls on the same input differ by up to {float(np.nanmax(np.abs(first - second))):.3g}. {DROPOUT_IN_EVAL}")
+    first = _eval_output(worker, mine, inputs.x, inputs, **kwargs)
     want = reference_run(reference_layer(inputs, dropout=0.3), tensor(inputs.x), **kwargs).output
     _compare_output(worker, mine, first, want, inputs, 1e-4, "output in eval mode, dropout=0.3")
     mine.train()
@@ -385,8 +403,16 @@ def test_dropout_placement(candidate: Any, worker: Any, rng: np.random.Generator
     """train mode, dropout=1.0: every dropout sits where nn.TransformerEncoderLayer has it"""
     inputs = make_inputs(rng, BlockCase(2, 5, 8, 2, 16, norm_first=norm_first, padding=True))
     mine = _block(candidate, worker, inputs, dropout=1.0)
-    theirs = reference_layer(inputs, dropout=1.0).train()
+    theirs = reference_layer(inputs, dropout=1.0)
     kwargs = {"src_key_padding_mask": tensor(inputs.padding)}
+    evaluated = _eval_output(worker, mine, inputs.x, inputs, **kwargs)
+    try:  # the dropouts' places can only be judged on a block that is right in eval mode
+        _compare_output(worker, mine, evaluated, reference_run(theirs, tensor(inputs.x), **kwargs).output, inputs, 1e-8, "eval-mode output")
+    except CheckFailed as failure:
+        if np.allclose(evaluated, reference_run(theirs.train(), tensor(inputs.x), **kwargs).output, rtol=1e-8, atol=1e-8):
+            raise CheckFailed(f"in eval mode the output is PyTorch's train-mode output with dropout=1.0. Looks like {DROPOUT_IN_EVAL}") from None
+        raise CheckFailed(f"{failure.message} (in eval mode already, so the dropouts' places cannot be checked yet)") from None
+    theirs.train()
     if sites == "all":
         mine.train()
         got = run_module(worker, mine, tensor(inputs.x), **kwargs).output

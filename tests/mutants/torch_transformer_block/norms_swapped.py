@@ -1,5 +1,5 @@
 # mistake: norm1 and norm2 trade places (norm2 around self-attention, norm1 around the feed-forward)
-# caught-by: examples, hidden
+# caught-by: contract, hidden
 # diagnosis: norm1 and norm2 were swapped
 import torch.nn as nn
 import torch.nn.functional as F
