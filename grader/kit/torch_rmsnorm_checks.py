@@ -24,7 +24,12 @@ from grader.outcomes import CheckFailed
 
 SPEC_EPS = 1e-5
 # Defaults people reach for: LLaMA's 1e-6, 1e-8, none at all, and nn.RMSNorm's eps=None (float32's machine epsilon).
-WRONG_DEFAULT_EPS = {0.0: "0", 1e-6: "1e-06", 1e-8: "1e-08", float(np.finfo(np.float32).eps): "torch.finfo(float32).eps (nn.RMSNorm's eps=None)"}
+WRONG_DEFAULT_EPS = {
+    0.0: "0",
+    1e-6: "1e-06",
+    1e-8: "1e-08",
+    float(np.finfo(np.float32).eps): "torch.finfo(float32).eps (nn.RMSNorm's eps=None)",
+}
 BUILTIN_RMS_NORM = {
     "rms_norm": "F.rms_norm, torch.rms_norm or nn.RMSNorm",
     "_fused_rms_norm": "torch._fused_rms_norm",
@@ -63,7 +68,9 @@ def rms_forward(x: Any, normalized: tuple, eps: float, weight: Any) -> np.ndarra
     return rms_normalize(x, _axes(x.ndim, len(normalized)), eps) * np.asarray(weight, dtype=np.float64)
 
 
-def rms_gradients(x: Any, normalized: tuple, eps: float, weight: Any, dy: Any, *, rms_path: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def rms_gradients(
+    x: Any, normalized: tuple, eps: float, weight: Any, dy: Any, *, rms_path: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """(dx, dweight) of y = x / sqrt(mean(x**2) + eps) * weight; rms_path=False: the statistic detached."""
     x, dy = np.asarray(x, dtype=np.float64), np.asarray(dy, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
@@ -195,7 +202,7 @@ def assert_matches_formula(got: Any, x: np.ndarray, dy: np.ndarray, case: Case, 
     grad_rtol = rtol if case.data in ("normal", "constant") else 10 * rtol
     assert_close(gx, dx, f"{what}: gradient of x", rtol=grad_rtol, diagnoses=rms_dx_diagnoses(x, normalized, eps, weight, dy))
     if "weight" not in got.param_grads:
-        raise CheckFailed(f"{what}: no trainable parameter named 'weight' (got {sorted(got.param_grads)}); register it as nn.Parameter")
+        raise CheckFailed(f"{what}: no trainable parameter named 'weight' (got {sorted(got.param_grads)}); register it as an nn.Parameter")
     if got.param_grads["weight"] is None:
         raise CheckFailed(f"{what}: weight received no gradient: it is not used in forward, or used detached (.data)")
     assert_close(got.param_grads["weight"], dweight, f"{what}: gradient of weight", rtol=grad_rtol)

@@ -115,7 +115,8 @@ def test_state_dict_loads_both_ways(candidate, worker, rng, report) -> None:
     with torch.no_grad():
         theirs.weight.copy_(torch.from_numpy(weight))
     load_state_dict(worker, mine, {k: v.numpy() for k, v in theirs.state_dict().items()})  # and theirs into ours
-    assert_run_matches(run_module(worker, mine, tensor(x)), reference_run(theirs, tensor(x)), "after loading nn.RMSNorm's weight", rtol=1e-4)
+    got, want = run_module(worker, mine, tensor(x)), reference_run(theirs, tensor(x))
+    assert_run_matches(got, want, "after loading nn.RMSNorm's weight", rtol=1e-4)
 
 
 @category("contract")
