@@ -1,0 +1,36 @@
+# mistake: Linear → ReLU → norm instead of Linear → norm → ReLU, in both models
+# caught-by: hidden
+# diagnosis: after the ReLU
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ModelWithBatchNorm(nn.Module):
+    def __init__(self, in_features, hidden, num_classes):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.norm1 = nn.BatchNorm1d(hidden)  # per feature, over the batch; running statistics for eval()
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.norm2 = nn.BatchNorm1d(hidden)
+        self.fc3 = nn.Linear(hidden, num_classes)
+
+    def forward(self, x):
+        # The norm sits between each hidden linear layer and its ReLU; the output layer gives raw logits.
+        x = self.norm1(F.relu(self.fc1(x)))
+        x = self.norm2(F.relu(self.fc2(x)))
+        return self.fc3(x)
+
+
+class ModelWithLayerNorm(nn.Module):
+    def __init__(self, in_features, hidden, num_classes):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.norm1 = nn.LayerNorm(hidden)  # per sample, over its features: no batch statistics at all
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.norm2 = nn.LayerNorm(hidden)
+        self.fc3 = nn.Linear(hidden, num_classes)
+
+    def forward(self, x):
+        x = self.norm1(F.relu(self.fc1(x)))
+        x = self.norm2(F.relu(self.fc2(x)))
+        return self.fc3(x)
