@@ -107,16 +107,16 @@ def _to_numpy(value: Any) -> Any:
 
 
 def run_script(
-    worker: Any, code: str, *, outputs: list[str], names: tuple[str, ...] = (), seed: int = 0, label: str = "", **inputs: Any
+    worker: Any, code: str, *, outputs: list[str], names: tuple[str, ...] = (), torch_seed: int = 0, label: str = "", **inputs: Any
 ) -> dict[str, Any]:
     """Run a suite's driver code in the worker and return the variables named in `outputs` as plain data.
 
     `names` are the candidate's classes/functions the code may use; `inputs` become variables (pass
     `tensor(...)` for tensors, or a RemoteObject to hand over a module built earlier). torch, nn, F and np
-    are imported, and torch's RNG is seeded with `seed`. Write drivers that only *run* the candidate's
+    are imported, and torch's RNG is seeded with `torch_seed` (so an input may be called `seed`). Write drivers that only *run* the candidate's
     code and collect numbers: every judgement belongs in the grader.
     """
-    request = {"code": code, "outputs": list(outputs), "names": list(names), "inputs": inputs, "seed": seed}
+    request = {"code": code, "outputs": list(outputs), "names": list(names), "inputs": inputs, "seed": torch_seed}
     return worker.torch("script", label or "the check's driver", request)["value"]
 
 
