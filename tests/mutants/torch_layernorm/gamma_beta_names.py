@@ -1,5 +1,5 @@
 # mistake: parameters named gamma and beta: state dicts do not load into nn.LayerNorm
-# caught-by: contract, hidden, examples
+# caught-by: contract, examples
 # diagnosis: keys differ
 import torch
 import torch.nn as nn
