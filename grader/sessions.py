@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.catalog import Catalog, Problem
 from grader.model import CheckResult, GradeReport, Status
-from grader.store import default_home
+from grader.store import connect_wal, default_home
 
 MARKER = ".normkata-session.json"
 FEEDBACK_MODES = {
@@ -95,11 +95,7 @@ class SessionRecord:
 
 
 def _connect(db: Path) -> sqlite3.Connection:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(db, timeout=10.0)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.executescript(SCHEMA)
-    return connection
+    return connect_wal(db, SCHEMA)
 
 
 def _slug(name: str) -> str:

@@ -32,6 +32,15 @@ CREATE INDEX IF NOT EXISTS attempts_problem ON attempts (problem);
 """
 
 
+def connect_wal(path: Path, schema: str) -> sqlite3.Connection:
+    """An append-only record's connection: WAL, so a killed writer loses only its own transaction."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=10.0)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.executescript(schema)
+    return connection
+
+
 def default_home() -> Path:
     if os.environ.get("NORMKATA_HOME"):
         return Path(os.environ["NORMKATA_HOME"])
@@ -65,11 +74,7 @@ class Store:
         self.path = self.home / "normkata.db"
 
     def _connect(self) -> sqlite3.Connection:
-        self.home.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=10.0)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.executescript(SCHEMA)
-        return connection
+        return connect_wal(self.path, SCHEMA)
 
     def record_attempt(self, report: GradeReport, code: str) -> None:
         row = (

@@ -70,39 +70,24 @@ def run_module(
 
 def reference_run(module: Any, *args: Any, grad_output: Any = None, select: Any = None, **kwargs: Any) -> ModuleRun:
     """The same run on a trusted module (PyTorch's own, or a reference), here in the grader."""
-    import torch
+    from grader.sandbox.torch_ops import gradients, to_numpy, to_tensor
 
-    def convert(value: Any) -> Any:
-        if isinstance(value, TensorArg):
-            array = np.array(value.array, dtype=value.dtype) if value.dtype else np.array(value.array)
-            t = torch.from_numpy(array)
-            return t.requires_grad_(True) if value.requires_grad else t
-        return value
-
-    call_args = [convert(a) for a in args]
-    call_kwargs = {k: convert(v) for k, v in kwargs.items()}
+    call_args = [to_tensor(a) if isinstance(a, TensorArg) else a for a in args]
+    call_kwargs = {k: to_tensor(v) if isinstance(v, TensorArg) else v for k, v in kwargs.items()}
     output = module(*call_args, **call_kwargs)
-    result = output if select is None else output[select]
-    run = ModuleRun(_to_numpy(output))
-    if grad_output is None:
-        return run
-    leaves = [a for a in [*call_args, *call_kwargs.values()] if isinstance(a, torch.Tensor) and a.requires_grad]
-    named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-    grads = torch.autograd.grad(
-        result, leaves + [p for _, p in named], torch.as_tensor(np.asarray(grad_output), dtype=result.dtype), allow_unused=True
-    )
-    run.input_grads = [None if g is None else g.detach().numpy().copy() for g in grads[: len(leaves)]]
-    run.param_grads = {n: None if g is None else g.detach().numpy().copy() for (n, _), g in zip(named, grads[len(leaves) :])}
+    run = ModuleRun(_plain(output, to_numpy))
+    if grad_output is not None:
+        result = output if select is None else output[select]
+        run.input_grads, run.param_grads = gradients(module, call_args, call_kwargs, result, np.asarray(grad_output))
     return run
 
 
-def _to_numpy(value: Any) -> Any:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().numpy().copy()
+def _plain(value: Any, to_numpy: Any) -> Any:
+    """Tensors as arrays, inside tuples and lists too: what the worker would have sent back."""
+    if hasattr(value, "detach"):
+        return to_numpy(value)
     if isinstance(value, (tuple, list)):
-        return type(value)(_to_numpy(v) for v in value)
+        return type(value)(_plain(v, to_numpy) for v in value)
     return value
 
 
@@ -188,6 +173,14 @@ def assert_jacobians(worker: Any, module: Any, *args: Any, params: bool = True, 
     if not reply.get("gradcheck"):
         raise CheckFailed(f"torch.autograd.gradcheck failed: {reply.get('gradcheck_message', '')[:400]}")
     return f"max |autograd - numerical| = {worst:.1e} over {len(reply['names'])} inputs and parameters"
+
+
+def assert_output_like(out: Any, x: np.ndarray) -> None:
+    """A normalization layer returns one tensor of its input's shape and dtype."""
+    if not isinstance(out, np.ndarray):
+        raise CheckFailed(f"forward should return a tensor; it returned {type(out).__name__}")
+    if out.shape != x.shape or out.dtype != x.dtype:
+        raise CheckFailed(f"forward returned shape {out.shape} {out.dtype}; expected {x.shape} {x.dtype}, like its input")
 
 
 def assert_no_operator(ops: tuple[str, ...], forbidden: dict[str, str], what: str) -> None:

@@ -89,17 +89,23 @@ def forward_backward(worker: Any, request: dict, clock: Callable[[], float]) -> 
     result = _select(output, request.get("select"))
     if not isinstance(result, torch.Tensor):
         raise TypeError(f"forward returned {type(result).__name__}, not a tensor, so no gradient can flow back")
-    leaves = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
-    leaves += [v for v in kwargs.values() if isinstance(v, torch.Tensor) and v.requires_grad]
+    reply["input_grads"], reply["param_grads"] = gradients(module, args, kwargs, result, grad_output)
+    return reply
+
+
+def gradients(module: Any, args: list, kwargs: dict, result: torch.Tensor, grad_output: Any) -> tuple[list, dict]:
+    """Backpropagate grad_output from result: gradients of every leaf argument and trainable parameter.
+
+    Used on both sides of the boundary: here on the candidate's module, in the grader on PyTorch's own.
+    """
+    leaves = [a for a in [*args, *kwargs.values()] if isinstance(a, torch.Tensor) and a.requires_grad]
     named = [(name, p) for name, p in module.named_parameters() if p.requires_grad] if isinstance(module, torch.nn.Module) else []
     if not result.requires_grad:
         raise RuntimeError("the output does not require grad: the autograd graph was cut (.detach(), .data, numpy or no_grad?)")
     grads = torch.autograd.grad(
         result, leaves + [p for _, p in named], grad_outputs=torch.as_tensor(grad_output, dtype=result.dtype), allow_unused=True
     )
-    reply["input_grads"] = _grads(list(grads[: len(leaves)]))
-    reply["param_grads"] = dict(zip([n for n, _ in named], _grads(list(grads[len(leaves) :]))))
-    return reply
+    return _grads(list(grads[: len(leaves)])), dict(zip([n for n, _ in named], _grads(list(grads[len(leaves) :]))))
 
 
 def jacobians(worker: Any, request: dict, clock: Callable[[], float]) -> dict:

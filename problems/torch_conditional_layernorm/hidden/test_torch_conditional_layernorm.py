@@ -29,6 +29,7 @@ from grader.kit.torch_conditional_layernorm_checks import (
     run_cln,
 )
 from grader.kit.torch_kit import (
+    assert_output_like,
     assert_jacobians,
     build,
     load_state_dict,
@@ -155,10 +156,7 @@ def test_dtype_and_shape_kept(candidate, worker, rng, dtype) -> None:
     mine = _module(candidate, worker, case, None)
     x, c = case.inputs(rng)
     out = run_cln(worker, mine, x, c).output
-    if not isinstance(out, np.ndarray):
-        raise CheckFailed(f"forward should return a tensor; it returned {type(out).__name__}")
-    if out.shape != x.shape or out.dtype != x.dtype:
-        raise CheckFailed(f"forward returned shape {out.shape} {out.dtype}; expected {x.shape} {x.dtype}, like its input")
+    assert_output_like(out, x)
 
 
 @category("contract")

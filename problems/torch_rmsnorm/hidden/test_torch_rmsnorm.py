@@ -13,6 +13,7 @@ import torch
 
 from grader.kit import CheckFailed, assert_close, category, spec_examples
 from grader.kit.torch_kit import (
+    assert_output_like,
     assert_jacobians,
     assert_no_operator,
     assert_run_matches,
@@ -147,10 +148,7 @@ def test_dtype_and_shape_kept(candidate, worker, rng, dtype) -> None:
         mine = mine.double()
     x = rng.standard_normal((2, 3, 4)).astype(dtype)
     out = run_module(worker, mine, tensor(x)).output
-    if not isinstance(out, np.ndarray):
-        raise CheckFailed(f"forward should return a tensor; it returned {type(out).__name__}")
-    if out.shape != x.shape or out.dtype != x.dtype:
-        raise CheckFailed(f"forward returned shape {out.shape} {out.dtype}; expected {x.shape} {x.dtype}, like its input")
+    assert_output_like(out, x)
 
 
 @category("contract")
