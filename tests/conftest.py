@@ -7,9 +7,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import Corpus, corpus_files, grade_corpus
 
 # Every `grade` the tests start records progress here, never in the developer's own store.
 os.environ["NORMKATA_HOME"] = tempfile.mkdtemp(prefix="normkata-tests-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "corpus(file): the test reads the `corpus` grading of its slug's 'reference' or 'stub'")
+
+
+@pytest.fixture(scope="session")
+def corpus(request: pytest.FixtureRequest) -> Corpus:
+    """Every file the selected tests read (references, stubs, mutants, variants), graded once per session."""
+    return grade_corpus(corpus_files(request.session.items))
 
 
 @pytest.fixture

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from grader.catalog import Catalog
+
 ROOT = Path(__file__).resolve().parents[1]
+CATALOG = Catalog(ROOT)
 PARALLEL = max(2, os.cpu_count() or 2)
 
 
@@ -89,14 +92,19 @@ class Specimen:
     """
 
     path: Path
+    kind: str  # "mutants" or "variants"
     mistake: str
     caught_by: tuple[str, ...]
     diagnosis: str | None
     speed: str | None = None
 
     @property
+    def slug(self) -> str:
+        return self.path.parent.name
+
+    @property
     def id(self) -> str:
-        return f"{self.path.parent.name}/{self.path.stem}"
+        return f"{self.slug}/{self.path.stem}"
 
 
 def _header(text: str, key: str) -> str | None:
@@ -113,6 +121,7 @@ def specimens(kind: str) -> list[Specimen]:
         found.append(
             Specimen(
                 path,
+                kind,
                 _header(text, "mistake") or _header(text, "variant") or "",
                 tuple(c.strip() for c in caught.split(",")) if caught else (),
                 _header(text, "diagnosis"),
@@ -123,7 +132,7 @@ def specimens(kind: str) -> list[Specimen]:
 
 
 def _slug_of(value: object) -> str:
-    return value.path.parent.name if isinstance(value, Specimen) else str(value)
+    return value.slug if isinstance(value, Specimen) else str(value)
 
 
 TORCH_AVAILABLE = importlib.util.find_spec("torch") is not None
@@ -135,17 +144,77 @@ def torch_marks(values: list) -> list:
     return [pytest.param(v, marks=NEEDS_TORCH) if _slug_of(v).startswith("torch_") else v for v in values]
 
 
-def selected(request: pytest.FixtureRequest, values: list, name: str) -> list:
-    """The values a module-scoped fixture must prepare: only those of tests that will run (-k, skips).
+CORPUS_SEED = "4242"
+CORPUS_BATCHES_AT_ONCE = 2  # two `grade batch` processes of two jobs each: one's imports overlap the other's grading
 
-    Grading is the expensive part of these tests, so `pytest -k layernorm` grades only layernorm's files.
+
+class Corpus(dict):
+    """{file: its GradeRun} for every problem file and specimen the session's selected tests read."""
+
+    def reference(self, slug: str) -> GradeRun:
+        return self[CATALOG.get(slug).solution.resolve()]
+
+    def stub(self, slug: str) -> GradeRun:
+        return self[CATALOG.get(slug).stub.resolve()]
+
+    def specimen(self, specimen: Specimen) -> GradeRun:
+        return self[specimen.path.resolve()]
+
+
+def corpus_files(items: list[pytest.Item]) -> dict[tuple[str, bool], list[Path]]:
+    """What the selected tests using the `corpus` fixture will read, as {(slug, speed row?): files}.
+
+    A test says which problem file it reads with @pytest.mark.corpus("reference" | "stub") and a `slug`
+    parameter; a test with a `specimen` parameter reads that file. Mutants skip the speed row (it says
+    nothing about a wrong file); the PyTorch track has none. Skipped tests (torch missing) add nothing.
     """
-    wanted = set()
-    for item in request.session.items:
+    groups: dict[tuple[str, bool], list[Path]] = {}
+    for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is None or name not in callspec.params:
+        if "corpus" not in getattr(item, "fixturenames", ()) or callspec is None or _skipped(item):
             continue
-        if any(marker.args and marker.args[0] for marker in item.iter_markers("skipif")):
-            continue
-        wanted.add(callspec.params[name])
+        marker = item.get_closest_marker("corpus")
+        if marker is not None:
+            problem = CATALOG.get(callspec.params["slug"])
+            slug, path, speed = problem.slug, problem.solution if marker.args[0] == "reference" else problem.stub, True
+        else:
+            specimen = callspec.params["specimen"]
+            slug, path, speed = specimen.slug, specimen.path, specimen.kind == "variants"
+        files = groups.setdefault((slug, speed and CATALOG.get(slug).track != "torch"), [])
+        if path.resolve() not in files:
+            files.append(path.resolve())
+    return groups
+
+
+def grade_corpus(groups: dict[tuple[str, bool], list[Path]]) -> Corpus:
+    """Grade each group with one `grade batch`, several batches at once, the PyTorch track's first.
+
+    Grading is most of `make test`'s time: one batch per group pays the imports once (torch's take seconds),
+    and the forked graders and workers inherit them.
+    """
+
+    def run(key: tuple[str, bool]) -> dict[Path, GradeRun]:
+        slug, speed = key
+        return grade_files(slug, groups[key], "--seed", CORPUS_SEED, "--jobs", "2", *(() if speed else ("--no-speed",)))
+
+    # Longest first, roughly: a torch file costs several NumPy ones.
+    order = sorted(groups, key=lambda key: -len(groups[key]) * (4 if CATALOG.get(key[0]).track == "torch" else 1))
+    corpus = Corpus()
+    with ThreadPoolExecutor(CORPUS_BATCHES_AT_ONCE) as pool:
+        for runs in pool.map(run, order):
+            corpus.update(runs)
+    return corpus
+
+
+def _skipped(item: pytest.Item) -> bool:
+    return any(marker.args and marker.args[0] for marker in item.iter_markers("skipif"))
+
+
+def selected(request: pytest.FixtureRequest, values: list, name: str) -> list:
+    """The values of parameter `name` that the session's selected tests use: a module fixture grades only those."""
+    wanted = [
+        item.callspec.params[name]
+        for item in request.session.items
+        if name in getattr(getattr(item, "callspec", None), "params", {}) and not _skipped(item)
+    ]
     return [v for v in values if v in wanted]

@@ -9,34 +9,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import ROOT, grade_files, selected, specimens, torch_marks
+from helpers import ROOT, specimens, torch_marks
 
 MUTANTS = specimens("mutants")
 VARIANTS = specimens("variants")
-SEED = "4242"
 MIN_MUTANTS, MIN_VARIANTS = 8, 2
 
 
-@pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest) -> dict:
-    everything = selected(request, MUTANTS + VARIANTS, "specimen")
-    runs = {}
-    for slug in sorted({s.path.parent.name for s in everything}):
-        # Mutants are wrong, so their speed row says nothing; variants keep it (some promise a speed message).
-        mutants = [s.path for s in everything if s in MUTANTS and s.path.parent.name == slug]
-        variants = [s.path for s in everything if s in VARIANTS and s.path.parent.name == slug]
-        runs.update(grade_files(slug, mutants, "--seed", SEED, "--no-speed"))
-        runs.update(grade_files(slug, variants, "--seed", SEED))
-    return {s.id: runs[s.path.resolve()] for s in everything}
-
-
 @pytest.mark.parametrize("specimen", torch_marks(MUTANTS), ids=[s.id for s in MUTANTS])
-def test_mutant_is_caught(specimen, runs) -> None:
-    run = runs[specimen.id]
+def test_mutant_is_caught(specimen, corpus) -> None:
+    run = corpus.specimen(specimen)
     assert run.code == 1, f"{specimen.id} ({specimen.mistake}) passed every check:\n{run.stdout[:2000]}"
     failing = [row for row in run.rows() if row["status"] not in ("pass", "skip")]
-    categories = {row["category"] for row in failing}
-    missing = set(specimen.caught_by) - categories
+    missing = set(specimen.caught_by) - {row["category"] for row in failing}
     assert not missing, f"{specimen.id} ({specimen.mistake}) not caught in {missing}; failing rows: {failing}"
     if specimen.diagnosis:
         assert any(re.search(specimen.diagnosis, row["message"]) for row in failing), (
@@ -46,8 +31,8 @@ def test_mutant_is_caught(specimen, runs) -> None:
 
 
 @pytest.mark.parametrize("specimen", torch_marks(VARIANTS), ids=[s.id for s in VARIANTS])
-def test_correct_variant_passes(specimen, runs) -> None:
-    run = runs[specimen.id]
+def test_correct_variant_passes(specimen, corpus) -> None:
+    run = corpus.specimen(specimen)
     failing = [row for row in run.rows() if row["status"] != "pass"]
     assert run.code == 0 and not failing, f"{specimen.id} ({specimen.mistake}) should pass: {failing}"
     if specimen.speed:
@@ -57,8 +42,8 @@ def test_correct_variant_passes(specimen, runs) -> None:
 
 @pytest.mark.parametrize("slug", sorted(p.parent.name for p in (ROOT / "problems").glob("*/problem.toml")))
 def test_every_problem_has_a_mutation_corpus(slug: str) -> None:
-    mutants = [s for s in MUTANTS if s.path.parent.name == slug]
-    variants = [s for s in VARIANTS if s.path.parent.name == slug]
+    mutants = [s for s in MUTANTS if s.slug == slug]
+    variants = [s for s in VARIANTS if s.slug == slug]
     assert len(mutants) >= MIN_MUTANTS, f"{slug}: {len(mutants)} mutants in tests/mutants/{slug}/, want {MIN_MUTANTS}+"
     assert len(variants) >= MIN_VARIANTS, f"{slug}: {len(variants)} variants in tests/variants/{slug}/, want {MIN_VARIANTS}+"
     assert all(s.caught_by for s in mutants), f"{slug}: every mutant needs a '# caught-by:' header"

@@ -7,12 +7,10 @@ import importlib.util
 
 import numpy as np
 import pytest
-from helpers import ROOT, grade, grade_many, selected, torch_marks
+from helpers import CATALOG, ROOT, grade, torch_marks
 
-from grader.catalog import Catalog
 from grader.kit.examples import compare_expectation, parse_examples
 
-CATALOG = Catalog(ROOT)
 SLUGS = sorted(CATALOG.problems)
 
 # Numbers of the user's seed documents that must reach the specs unchanged (seeds 000 and 001).
@@ -23,21 +21,10 @@ SEED_NUMBERS = {
 SEED_EXAMPLE_ROWS = {"layernorm": 7, "batchnorm": 7}
 
 
-@pytest.fixture(scope="module")
-def reference_runs(request: pytest.FixtureRequest) -> dict:
-    slugs = selected(request, SLUGS, "slug")
-    return dict(zip(slugs, grade_many((slug, "--reference", "--seed", "11", "--json") for slug in slugs)))
-
-
-@pytest.fixture(scope="module")
-def stub_runs(request: pytest.FixtureRequest) -> dict:
-    slugs = selected(request, SLUGS, "slug")
-    return dict(zip(slugs, grade_many((slug, "--seed", "11", "--json") for slug in slugs)))
-
-
+@pytest.mark.corpus("reference")
 @pytest.mark.parametrize("slug", torch_marks(SLUGS))
-def test_reference_passes_every_check(slug: str, reference_runs: dict) -> None:
-    run = reference_runs[slug]
+def test_reference_passes_every_check(slug: str, corpus) -> None:
+    run = corpus.reference(slug)
     failing = [row for row in run.rows() if row["status"] != "pass"]
     assert run.code == 0 and not failing, failing
     # Timing the reference against itself: the median ratio sits near 1 (bench/ measures the spread; a
@@ -50,17 +37,17 @@ def _stub_kind(slug: str) -> str:
     return CATALOG.get(slug).extra.get("stub_kind", "empty")
 
 
+@pytest.mark.corpus("stub")
 @pytest.mark.parametrize("slug", torch_marks(SLUGS))
-def test_stub_fails_every_check_with_not_implemented(slug: str, stub_runs: dict) -> None:
-    run = stub_runs[slug]
+def test_stub_fails_every_check_with_not_implemented(slug: str, corpus) -> None:
+    run = corpus.stub(slug)
     assert run.code == 1
     rows = run.rows()
     if _stub_kind(slug) == "debug":  # a debugging kata's stub is broken code to fix: some rows fail
-        assert any(row["status"] != "pass" for row in rows) and run.stderr == ""
+        assert any(row["status"] != "pass" for row in rows)
         return
     assert rows and all(row["status"] == "fail" for row in rows), [r for r in rows if r["status"] != "fail"]
     assert all(row["message"].startswith("not implemented yet") for row in rows), {r["message"] for r in rows}
-    assert run.stderr == "", run.stderr
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -116,11 +103,12 @@ def test_spec_examples_hold_for_the_reference(slug: str) -> None:
         compare_expectation(expectation, _plain(got))
 
 
+@pytest.mark.corpus("reference")
 @pytest.mark.parametrize("slug", torch_marks(SLUGS))
-def test_example_rows_are_the_spec_examples(slug: str, reference_runs: dict) -> None:
+def test_example_rows_are_the_spec_examples(slug: str, corpus) -> None:
     """No drift: the examples category is exactly the spec's expectations, in the spec's order."""
     expectations = parse_examples(CATALOG.get(slug).spec.read_text(encoding="utf-8"))
-    rows = reference_runs[slug].rows(category="examples")
+    rows = corpus.reference(slug).rows(category="examples")
     assert [row["name"] for row in rows] == [e.label for e in expectations]
 
 
@@ -165,4 +153,4 @@ def test_make_grade_runs_the_stub_scorecard() -> None:
     run = grade("layernorm", "--seed", "3")
     assert run.code == 1
     assert "not implemented yet" in run.stdout and "Score 0/" in run.stdout
-    assert "Traceback" not in run.stdout + run.stderr
+    assert run.stderr == "", run.stderr

@@ -70,7 +70,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         timeout=options.timeout_s,
         config=WorkerConfig(
             memory_mb=options.memory_mb,
-            env=WORKER_ENV + (("NORMKATA_WORKER_PRELOAD", ",".join(problem.requires)),),
+            env=WORKER_ENV + (("NORMKATA_WORKER_PRELOAD", ",".join(problem.preload)),),
             fork=options.fork_worker,
         ),
         protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
@@ -101,7 +101,7 @@ def warm_up(problem: Problem) -> None:
     """Import what the suite run needs, so the import overlaps the worker's start instead of following it."""
     import pytest  # noqa: F401
 
-    for module in problem.requires:
+    for module in problem.preload:
         importlib.import_module(module)
     if "torch" in problem.requires:
         from grader.sandbox import torch_ops
