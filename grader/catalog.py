@@ -93,6 +93,11 @@ class Problem:
         return TRACK_REQUIRES.get(self.track, ())
 
     @property
+    def picture(self) -> str | None:
+        """The grader.kit module that draws what the suite attaches (problem.toml `picture`), if any."""
+        return self.extra.get("picture")
+
+    @property
     def preload(self) -> tuple[str, ...]:
         """Modules imported before any check runs, in the worker and the grader: the track's framework, plus
         problem.toml's `preload` (torch.optim's first optimizer imports torch._dynamo, 1.5 s of one check's time).
@@ -104,7 +109,7 @@ class Problem:
     @property
     def missing(self) -> tuple[str, ...]:
         """Required packages that are not installed (looked up without importing them)."""
-        return tuple(name for name in self.requires if not _installed(name))
+        return tuple(name for name in self.requires if not installed(name))
 
     @property
     def install_hint(self) -> str:
@@ -114,7 +119,8 @@ class Problem:
         return f"{function}({self.functions[function]})"
 
 
-def _installed(module: str) -> bool:
+def installed(module: str) -> bool:
+    """Whether `module` can be imported, found without importing it."""
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # a broken or blocked installation counts as missing

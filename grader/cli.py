@@ -60,6 +60,7 @@ def main() -> None:
       grade layernorm --seed 123      replay the exact random cases of an earlier run
       grade layernorm --reference     grade the reference solution (what a perfect score looks like)
       grade layernorm --json          one JSON object on stdout, for scripts and CI
+      grade torch_activation_viz --plot acts.png    also save the histograms as a figure
       grade list                      all problems, with your progress
       grade show layernorm            the spec, in the terminal
       grade hint layernorm            the next hint (they get more specific)
@@ -82,8 +83,10 @@ def main() -> None:
 @click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory your code may use, in MiB.")
 @click.option("--no-speed", is_flag=True, help="Leave the speed row out (quicker while iterating).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of the scorecard.")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Also save the problem's picture (torch_activation_viz: the histograms) as a PNG, SVG or PDF file; needs matplotlib.")
 def run(
-    problem_name: str, file: Path | None, reference: bool, seed: int | None, timeout: float, memory_mb: int, no_speed: bool, as_json: bool
+    problem_name: str, file: Path | None, reference: bool, seed: int | None, timeout: float, memory_mb: int, no_speed: bool, as_json: bool,
+    plot: Path | None,
 ) -> None:
     """Grade PROBLEM: your file against the spec's examples and the hidden checks."""
     from grader.core.runner import GradeOptions, grade, new_seed
@@ -91,6 +94,8 @@ def run(
 
     problem = _problem_or_usage_error(problem_name)
     _require_track(problem)
+    if plot is not None:
+        _check_plot(problem, plot)
     if file is not None and reference:
         raise click.UsageError("--file and --reference are mutually exclusive: grade one file at a time.")
     session = _session_here() if file is None else None
@@ -121,7 +126,37 @@ def run(
         console.print(scorecard(shown))
         if note:
             console.print(note)
+    if plot is not None:
+        _save_plot(report, plot)
     sys.exit(0 if report.all_passed else 1)
+
+
+def _check_plot(problem, plot: Path) -> None:
+    """Refuse a `--plot` that cannot be honoured before grading, not after it."""
+    from grader.catalog import installed
+    from grader.render import picture_formats
+
+    if not problem.picture:
+        drawn = [p.slug for p in _catalog().ordered() if p.picture]
+        raise click.UsageError(f"--plot: {problem.slug} draws no picture; {', '.join(drawn)} does.")
+    formats = picture_formats(problem.picture)
+    if plot.suffix.lower() not in formats:
+        raise click.UsageError(f"--plot writes {', '.join(formats)} files; {plot.name!r} is none of them.")
+    if not installed("matplotlib"):
+        raise click.UsageError("--plot needs matplotlib, which is not installed: pip install matplotlib (the scorecard draws the picture without it).")
+
+
+def _save_plot(report, plot: Path) -> None:
+    """The file is an extra: failing to write it is a note on stderr, and the grading's exit status stands."""
+    from grader.render import save_picture
+
+    if report.picture is None:
+        click.echo(f"--plot: {plot} not written: no check got a readable result from your code to draw (see the failing rows).", err=True)
+        return
+    try:
+        click.echo(f"picture saved to {save_picture(report.picture, plot)}", err=True)
+    except (ImportError, ValueError, OSError) as exc:
+        click.echo(f"--plot: {plot} not written: {exc}", err=True)
 
 
 def _session_here():

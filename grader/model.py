@@ -50,6 +50,22 @@ class CandidateOutput:
 
 
 @dataclass
+class Picture:
+    """Plain data a suite kept for drawing under the scorecard, and the module that draws it.
+
+    `view` names a module of grader.kit with render(data) (a rich renderable) and save_figure(data, path);
+    problem.toml's `picture` chooses it, so a report carries everything needed to redraw it later
+    (watch mode, session reports, `--json` consumers).
+    """
+
+    view: str
+    data: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"view": self.view, "data": self.data}
+
+
+@dataclass
 class GradeReport:
     problem: str
     title: str
@@ -61,6 +77,7 @@ class GradeReport:
     output: CandidateOutput = field(default_factory=CandidateOutput)
     # (passed, total) of the full run when `checks` shows some categories folded into counts (sessions)
     counted: tuple[int, int] | None = None
+    picture: Picture | None = None
 
     @property
     def passed(self) -> int:
@@ -90,6 +107,7 @@ class GradeReport:
             duration_s=data["duration_s"],
             speed_ratio=data["speed_ratio"],
             output=CandidateOutput(output.get("text", ""), output.get("total_bytes", 0)),
+            picture=Picture(**data["picture"]) if data.get("picture") else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -104,4 +122,5 @@ class GradeReport:
             "speed_ratio": None if self.speed_ratio is None else round(self.speed_ratio, 3),
             "checks": [c.to_json() for c in self.checks],
             "output": {"text": self.output.text, "total_bytes": self.output.total_bytes, "truncated": self.output.truncated},
+            "picture": self.picture.to_json() if self.picture else None,
         }

@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.model import GradeReport, Status
+from grader.model import GradeReport, Picture, Status
 
 if TYPE_CHECKING:  # rich is imported by the functions that draw, so `--json` never pays for it
     from rich.console import RenderableType
@@ -66,11 +67,41 @@ def scorecard(report: GradeReport, command: str = "grade") -> RenderableType:
             Text(check.message, style="" if check.status is Status.PASS else style.replace("bold ", "")),
         )
         previous = check.category
-    parts: list[RenderableType] = [Panel(header, expand=True), table, _footer(report, command)]
+    parts: list[RenderableType] = [Panel(header, expand=True), table]
+    if report.picture is not None:
+        parts.append(_picture(report.picture))
+    parts.append(_footer(report, command))
     if report.output.total_bytes:
         size = f"{report.output.total_bytes:,} bytes" + (", first part shown" if report.output.truncated else "")
         parts.append(Panel(Text(report.output.text.rstrip()), title=f"your code printed ({size})", title_align="left", border_style="dim"))
     return Group(*parts)
+
+
+def _view(picture: Picture):
+    import importlib
+
+    if not picture.view.startswith("grader.kit."):  # a report read back from a file names only our own modules
+        raise ValueError(f"{picture.view!r} is not a grader.kit module")
+    return importlib.import_module(picture.view)
+
+
+def _picture(picture: Picture) -> RenderableType:
+    """The suite's attached data, drawn by its view; data it cannot draw is a dim line, never a crash."""
+    from rich.text import Text
+
+    try:
+        return _view(picture).render(picture.data)
+    except (ImportError, ValueError) as exc:
+        return Text(f"(the picture could not be drawn: {exc})", style="dim")
+
+
+def save_picture(picture: Picture, path: Path) -> Path:
+    """Write the picture to a file through its view (PNG, SVG or PDF; matplotlib)."""
+    return _view(picture).save_figure(picture.data, path)
+
+
+def picture_formats(view: str) -> tuple[str, ...]:
+    return _view(Picture(view, None)).FIGURE_FORMATS
 
 
 def _footer(report: GradeReport, command: str) -> Text:

@@ -230,5 +230,5 @@ def summarize(report: GradeReport) -> GradeReport:
         kept.append(CheckResult(f"{passed} of {len(rows)} {category} checks pass", category, status, sum(c.duration_s for c in rows), message))
     return GradeReport(
         report.problem, report.title, report.file, report.seed, kept, report.duration_s, report.speed_ratio, report.output,
-        counted=(report.passed, report.total),
+        counted=(report.passed, report.total), picture=report.picture,
     )

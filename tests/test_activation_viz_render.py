@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from helpers import NEEDS_TORCH, grade, torch_marks
+
 from grader.kit.activation_viz_render import MatplotlibMissing, render, save_figure
 
 
@@ -74,3 +76,73 @@ def test_save_figure_writes_the_file(data: dict, tmp_path, suffix: str) -> None:
     path = save_figure(data, tmp_path / f"activations{suffix}")
     content = path.read_bytes()
     assert content.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in content
+
+
+# ---------------------------------------------------------------------- on the scorecard and with --plot
+def _printed(renderable, width: int) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None).print(renderable)
+    return out.getvalue()
+
+
+@pytest.mark.corpus("reference")
+@pytest.mark.parametrize("slug", torch_marks(["torch_activation_viz"]))
+def test_the_scorecard_draws_the_spec_experiment(slug: str, corpus) -> None:
+    """The reference's report carries the default experiment's histograms; the scorecard fits them to the terminal."""
+    from grader.model import GradeReport
+    from grader.render import scorecard
+
+    data = corpus.reference(slug).report
+    assert data["picture"]["view"] == "grader.kit.activation_viz_render"
+    assert [len(data["picture"]["data"][net]) for net in ("without_layernorm", "with_layernorm")] == [8, 8]
+    report = GradeReport.from_json(data)
+    wide, narrow = _printed(scorecard(report), 160), _printed(scorecard(report), 80)
+    assert "histogram [min … max]" in wide and "Activations by layer" in narrow
+    assert "histogram [min … max]" not in narrow and "std by layer" in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert "…" not in "".join(line for line in narrow.splitlines() if "▁" in line)  # no cell cut short
+
+
+@pytest.mark.corpus("stub")
+@pytest.mark.parametrize("slug", torch_marks(["torch_activation_viz"]))
+def test_no_result_no_picture(slug: str, corpus) -> None:
+    assert corpus.stub(slug).report["picture"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["torch_layernorm", "--plot", "x.png"], "torch_layernorm draws no picture; torch_activation_viz does"),
+        (["torch_activation_viz", "--plot", "x.jpg"], "writes .png, .svg, .pdf files"),
+    ],
+)
+def test_plot_requests_that_cannot_be_honoured_are_refused_before_grading(args, message, tmp_path) -> None:
+    run = grade(*args, cwd=tmp_path)
+    assert run.code == 2 and message in run.stderr and run.stdout == ""
+    assert not list(tmp_path.iterdir())
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(tmp_path) -> None:
+    blocker = tmp_path / "site"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n\n\nclass _NoMatplotlib:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'matplotlib' or name.startswith('matplotlib.'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n\n\n"
+        "sys.meta_path.insert(0, _NoMatplotlib())\n"
+    )
+    run = grade("torch_activation_viz", "--reference", "--plot", str(tmp_path / "acts.png"), env={"PYTHONPATH": str(blocker)})
+    assert run.code == 2 and "--plot needs matplotlib" in run.stderr and "pip install matplotlib" in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "acts.png").exists()
+
+
+@NEEDS_TORCH
+def test_plot_writes_the_figure_and_keeps_the_exit_status(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    written = grade("torch_activation_viz", "--reference", "--seed", "2", "--plot", str(tmp_path / "acts.svg"))
+    assert written.code == 0 and b"<svg" in (tmp_path / "acts.svg").read_bytes()
+    assert f"picture saved to {tmp_path / 'acts.svg'}" in written.stderr
+    stub = grade("torch_activation_viz", "--seed", "2", "--plot", str(tmp_path / "stub.svg"), "--json")
+    assert stub.code == 1 and stub.report["passed"] == 0 and "not written" in stub.stderr
+    assert not (tmp_path / "stub.svg").exists()

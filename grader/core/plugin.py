@@ -27,10 +27,15 @@ _SEVERITY = {Status.PASS: 0, Status.SKIP: 1, Status.FAIL: 2, Status.ERROR: 3}
 
 @dataclass
 class RowNotes:
-    """What a passing check wants to say (a gradient's relative error, the speed figure)."""
+    """What a passing check wants to say (a gradient's relative error, the speed figure), and data to draw."""
 
     text: str = ""
     speed_ratio: float | None = None
+    picture: Any = None
+
+    def attach(self, data: Any) -> None:
+        """Keep plain, JSON-able data for the problem's picture (problem.toml `picture`), pass or fail."""
+        self.picture = data
 
     def note(self, text: str) -> None:
         self.text = text
@@ -170,3 +175,7 @@ class GradingPlugin:
     def speed_ratio(self) -> float | None:
         ratios = [row.notes.speed_ratio for row in self.rows.values() if row.notes.speed_ratio is not None]
         return ratios[0] if ratios else None
+
+    def picture_data(self) -> Any:
+        attached = [row.notes.picture for row in self.rows.values() if row.notes.picture is not None]
+        return attached[-1] if attached else None

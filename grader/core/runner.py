@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from grader.catalog import Problem
 from grader.core.preflight import LoadFailure, check_functions, check_source, describe_load_error
 from grader.core.session import WorkerSession
-from grader.model import CandidateOutput, CheckResult, GradeReport, Status
+from grader.model import CandidateOutput, CheckResult, GradeReport, Picture, Status
 from grader.sandbox.client import WorkerConfig
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -86,12 +87,14 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
             blocked = _load(problem, session)
         except LoadFailure as failure:
             blocked = str(failure)
-        rows, speed_ratio = _run_suite(problem, session, options, blocked)
+        rows, speed_ratio, picture = _run_suite(problem, session, options, blocked)
     finally:
         session.close()
     if blocked is not None:
         rows.insert(0, CheckResult("load the file", "load", Status.ERROR, 0.0, blocked))
     report.checks, report.speed_ratio = rows, speed_ratio
+    if picture is not None and problem.picture:
+        report.picture = Picture(problem.picture, picture)
     report.output = CandidateOutput(session.output.text, session.output.total_bytes)
     report.duration_s = time.monotonic() - started
     return report
@@ -123,7 +126,8 @@ def _load(problem: Problem, session: WorkerSession) -> str | None:
 
 def _run_suite(
     problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None
-) -> tuple[list[CheckResult], float | None]:
+) -> tuple[list[CheckResult], float | None, Any]:
+    """The rows, the speed ratio, and the data a check attached for the problem's picture."""
     import pytest
 
     from grader.core.plugin import GradingContext, GradingPlugin
@@ -153,4 +157,4 @@ def _run_suite(
     if problems:
         detail = "; ".join(problems) + " (a bug in the problem's hidden suite, not in your code)"
         rows.insert(0, CheckResult("hidden suite", "load", Status.ERROR, 0.0, detail))
-    return rows, plugin.speed_ratio()
+    return rows, plugin.speed_ratio(), plugin.picture_data()

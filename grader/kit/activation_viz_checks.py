@@ -81,6 +81,24 @@ def parse_result(value: Any, depth: int, bins: int, call: str = "activation_hist
     return parsed
 
 
+def to_plain(parsed: Parsed) -> dict[str, list[dict[str, Any]]]:
+    """parse_result's inverse, as strict JSON data (a non-finite number becomes None): what the report keeps."""
+
+    def number(x: float) -> float | None:
+        return float(x) if np.isfinite(x) else None
+
+    return {
+        net: [
+            {
+                "layer": int(layer.layer[i]), "mean": number(layer.mean[i]), "std": number(layer.std[i]),
+                "hist": [number(c) for c in layer.hist[i]], "edges": [number(e) for e in layer.edges[i]],
+            }  # fmt: skip
+            for i in range(len(layer.layer))
+        ]
+        for net, layer in parsed.items()
+    }
+
+
 def _scalar(value: Any, where: str) -> float:
     array = _numeric(value, where)
     if array.size != 1:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -42,37 +44,55 @@ def parse(data: Any) -> dict[str, Network]:
         raise ValueError(f"not an activation_histograms result: {type(exc).__name__}: {exc}") from None
 
 
-def render(data: Any, *, title: str | None = None) -> Table:
+def render(data: Any, *, title: str | None = None) -> ActivationTable:
+    """The result drawn for the terminal; ValueError now if `data` is not a result, not when it is printed."""
+    return ActivationTable(parse(data), title or "Activations by layer: z, the ReLU's input")
+
+
+class ActivationTable:
     """One row per layer: each network's mean and std, and its histogram as a sparkline over its own range.
 
     The caption draws the std by layer of both networks on one scale (log when it spans orders of
-    magnitude), so a flat LayerNorm curve reads as flat next to a vanishing plain one.
+    magnitude), so a flat LayerNorm curve reads as flat next to a vanishing plain one. In a terminal too
+    narrow for all that (80 columns), each network keeps its std and histogram and the means and ranges
+    go: a squeezed table that wraps numbers mid-way reads worse than a shorter one.
     """
-    parsed = parse(data)
-    table = Table(title=title or "Activations by layer: z, the ReLU's input", title_justify="left", show_lines=False)
-    table.add_column("layer", justify="right", no_wrap=True)
-    for net in NETS:
-        name = NET_NAMES[net]
-        table.add_column(Text(f"{name}\nmean / std"), justify="right", no_wrap=True)
-        table.add_column(Text(f"{name}\nhistogram [min … max]"), no_wrap=True)
-    depth = len(parsed[NETS[0]].layer)
-    for i in range(depth):
-        cells: list[Any] = [Text(str(int(parsed[NETS[0]].layer[i])))]
+
+    def __init__(self, parsed: dict[str, Network], title: str) -> None:
+        self.parsed, self.title = parsed, title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        full = self._table(compact=False)
+        fits = Measurement.get(console, options.update_width(10_000), full).maximum <= options.max_width  # unclamped
+        yield full if fits else self._table(compact=True)
+
+    def _table(self, compact: bool) -> Table:
+        parsed = self.parsed
+        table = Table(title=self.title, title_justify="left", show_lines=False)
+        table.add_column("layer", justify="right", no_wrap=True)
         for net in NETS:
-            layer = parsed[net]
-            cells.append(Text(f"{fmt(layer.mean[i])} / {fmt(layer.std[i])}"))
-            bars = sparkline(layer.hist[i], log=False, scale=(0.0, float(max(layer.hist[i].max(), 1.0))))
-            cells.append(Text(f"{bars} [{fmt(layer.edges[i][0])} … {fmt(layer.edges[i][-1])}]"))
-        table.add_row(*cells)
-    stds = [parsed[net].std for net in NETS]
-    log = bool(np.all(np.concatenate(stds) > 0) and max(s.max() for s in stds) / min(s.min() for s in stds) > 100)
-    scale = shared_scale(*stds)
-    table.caption = Text(
-        "std by layer: "
-        + "; ".join(describe_series(NET_NAMES[net], parsed[net].std, log=log, scale=scale) for net in NETS),
-        justify="left",
-    )
-    return table
+            name = NET_NAMES[net]
+            table.add_column(Text("std" if compact else f"{name}\nmean / std"), justify="right", no_wrap=True)
+            table.add_column(Text(name if compact else f"{name}\nhistogram [min … max]"), no_wrap=True)
+        for i in range(len(parsed[NETS[0]].layer)):
+            cells: list[Any] = [Text(str(int(parsed[NETS[0]].layer[i])))]
+            for net in NETS:
+                layer = parsed[net]
+                bars = sparkline(layer.hist[i], log=False, scale=(0.0, float(max(layer.hist[i].max(), 1.0))))
+                if compact:
+                    cells += [Text(fmt(layer.std[i])), Text(bars)]
+                else:
+                    cells.append(Text(f"{fmt(layer.mean[i])} / {fmt(layer.std[i])}"))
+                    cells.append(Text(f"{bars} [{fmt(layer.edges[i][0])} … {fmt(layer.edges[i][-1])}]"))
+            table.add_row(*cells)
+        stds = [parsed[net].std for net in NETS]
+        log = bool(np.all(np.concatenate(stds) > 0) and max(s.max() for s in stds) / min(s.min() for s in stds) > 100)
+        scale = shared_scale(*stds)
+        table.caption = Text(
+            "std by layer: " + "; ".join(describe_series(NET_NAMES[net], parsed[net].std, log=log, scale=scale) for net in NETS),
+            justify="left",
+        )
+        return table
 
 
 def save_figure(data: Any, path: str | Path, *, dpi: int = 120) -> Path:
@@ -122,4 +142,4 @@ def _ridges(axes: Any, layer: Network, name: str) -> None:
     axes.set(xlabel="z", title=f"Histograms {name}")  # one linear z axis: a vanishing layer shows as a spike
 
 
-__all__ = ["FIGURE_FORMATS", "MatplotlibMissing", "parse", "render", "save_figure"]
+__all__ = ["FIGURE_FORMATS", "ActivationTable", "MatplotlibMissing", "parse", "render", "save_figure"]

@@ -28,6 +28,7 @@ from grader.kit.activation_viz_checks import (
     parse_result,
     same_data,
     simulate,
+    to_plain,
 )
 from grader.kit.sparkline import describe_series, sparkline
 from grader.kit.torch_kit import run_script
@@ -46,11 +47,8 @@ def _parsed(candidate: Any, report: Any = None, **kwargs: Any):
     value, args = _call(candidate, **kwargs)
     shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in kwargs.items())
     parsed = parse_result(value, args["depth"], args["bins"], f"activation_histograms({shown})")
-    # For the scorecard's pictures (grader.kit.activation_viz_render): a report that can carry plain data
-    # keeps the candidate's result; today's RowNotes cannot, and then nothing happens.
-    attach = getattr(report, "attach", None)
-    if callable(attach):
-        attach("activation_viz", value)
+    if report is not None:  # drawn under the scorecard (problem.toml: picture), whether the numbers are right or not
+        report.attach(to_plain(parsed))
     return parsed, args
 
 
