@@ -218,3 +218,17 @@ def selected(request: pytest.FixtureRequest, values: list, name: str) -> list:
         if name in getattr(getattr(item, "callspec", None), "params", {}) and not _skipped(item)
     ]
     return [v for v in values if v in wanted]
+
+
+def without_module(tmp_path: Path, name: str) -> dict[str, str]:
+    """Environment for a `grade` run in which `name` (and its submodules) cannot be imported, as if not installed."""
+    site = tmp_path / f"without-{name}"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import sys\n\n\nclass _Blocked:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name == {name!r} or name.startswith({name + '.'!r}):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n\n\n"
+        "sys.meta_path.insert(0, _Blocked())\n"
+    )
+    return {"PYTHONPATH": str(site)}

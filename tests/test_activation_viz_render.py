@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from helpers import NEEDS_TORCH, grade, torch_marks
+from helpers import NEEDS_TORCH, grade, torch_marks, without_module
 
 from grader.kit.activation_viz_render import MatplotlibMissing, render, save_figure
 
@@ -123,16 +123,7 @@ def test_plot_requests_that_cannot_be_honoured_are_refused_before_grading(args, 
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(tmp_path) -> None:
-    blocker = tmp_path / "site"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(
-        "import sys\n\n\nclass _NoMatplotlib:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'matplotlib' or name.startswith('matplotlib.'):\n"
-        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n\n\n"
-        "sys.meta_path.insert(0, _NoMatplotlib())\n"
-    )
-    run = grade("torch_activation_viz", "--reference", "--plot", str(tmp_path / "acts.png"), env={"PYTHONPATH": str(blocker)})
+    run = grade("torch_activation_viz", "--reference", "--plot", str(tmp_path / "acts.png"), env=without_module(tmp_path, "matplotlib"))
     assert run.code == 2 and "--plot needs matplotlib" in run.stderr and "pip install matplotlib" in run.stderr
     assert "Traceback" not in run.stderr and not (tmp_path / "acts.png").exists()
 

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from helpers import ROOT, grade
+from helpers import ROOT, grade, without_module
 
 REFERENCE = ROOT / "solutions" / "layernorm.py"
 HANGS = "def layernorm_forward(x, gamma, beta, eps=1e-5):\n    while True:\n        pass\n\n\ndef layernorm_backward(dout, cache):\n    while True:\n        pass\n"
@@ -86,16 +86,7 @@ def test_pristine_stubs_match_the_shipped_stubs() -> None:
 
 
 def test_without_torch_the_track_says_how_to_get_it(tmp_path) -> None:
-    blocker = tmp_path / "site"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(
-        "import sys\n\n\nclass _NoTorch:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n\n\n"
-        "sys.meta_path.insert(0, _NoTorch())\n"
-    )
-    env = {"PYTHONPATH": str(blocker)}
+    env = without_module(tmp_path, "torch")
     listing = grade("list", env=env)
     assert listing.code == 0 and "needs torch" in listing.stdout and "pip install -e '.[torch]'" in listing.stdout
     run = grade("torch_layernorm", env=env)
