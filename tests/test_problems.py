@@ -7,7 +7,7 @@ import importlib.util
 
 import numpy as np
 import pytest
-from helpers import CATALOG, ROOT, grade, torch_marks
+from helpers import CATALOG, grade, torch_marks
 
 from grader.kit.examples import compare_expectation, parse_examples
 

@@ -193,14 +193,19 @@ def first_difference(before: np.ndarray, after: Any) -> str:
     return f"largest change {float(diff[index]):.3g} at {fmt_index(index)}"
 
 
-def assert_unchanged(fn: str, names: tuple[str, ...], before: tuple, after: list | None) -> None:
-    """Arrays passed to `fn` must come back unchanged (`after`: the arguments as the worker holds them now)."""
+IN_PLACE_ADVICE = "work on a copy (e.g. x - mu, not x -= mu)"
+
+
+def assert_unchanged(
+    fn: str, names: tuple[str, ...], before: tuple, after: list | None, advice: str = IN_PLACE_ADVICE
+) -> None:
+    """Arrays passed to `fn` must come back unchanged (`after`: the arguments as the worker holds them now).
+
+    Both tracks use it; a torch suite passes advice in torch's terms (x = x + ..., masked_fill, not masked_fill_).
+    """
     for name, old, new in zip(names, before, after or []):
         if isinstance(old, np.ndarray) and not (isinstance(new, np.ndarray) and np.array_equal(old, new)):
-            raise CheckFailed(
-                f"{fn} modified its input {name} in place ({first_difference(old, new)}); "
-                "the caller still needs it: work on a copy (e.g. x - mu, not x -= mu)"
-            )
+            raise CheckFailed(f"{fn} modified its input {name} in place ({first_difference(old, new)}); the caller still needs it: {advice}")
 
 
 def assert_cache_isolated(names: tuple[str, ...], alone: tuple, interleaved: tuple, prefix: str = "") -> None:

@@ -17,6 +17,10 @@ from grader.kit.compare import assert_close, fmt_index
 from grader.outcomes import CandidateRaised, CheckFailed
 from grader.sandbox.protocol import TensorArg
 
+# What assert_unchanged (grader.kit.layers) advises when a module wrote into its caller's tensors.
+OUT_OF_PLACE = "use out-of-place operations (x = x - mean, not x -= mean; masked_fill, not masked_fill_)"
+RESIDUAL_OUT_OF_PLACE = "write x = x + sublayer(...), not x += ..., which writes into the caller's tensor while x is src"
+
 # torch.autograd.gradcheck's defaults, applied by the grader to the Jacobians the worker measured.
 GRADCHECK_ATOL, GRADCHECK_RTOL = 1e-5, 1e-3
 

@@ -28,9 +28,11 @@ from grader.kit.torch_conditional_layernorm_checks import (
     random_state,
     run_cln,
 )
+from grader.kit.layers import assert_unchanged
 from grader.kit.torch_kit import (
-    assert_output_like,
+    OUT_OF_PLACE,
     assert_jacobians,
+    assert_output_like,
     build,
     load_state_dict,
     parameter_names,
@@ -142,10 +144,7 @@ def test_inputs_not_modified(candidate, worker, rng) -> None:
     mine = _module(candidate, worker, case, state)
     x, c = case.inputs(rng)
     run = run_cln(worker, mine, x, c, return_args=True)
-    for name, before, after in zip(("x", "condition"), (x, c), run.args_after):
-        if not np.array_equal(after, before):
-            raise CheckFailed(f"forward changed its input {name} in place (max change {float(np.max(np.abs(after - before))):.3g}); "
-                              "use out-of-place ops")
+    assert_unchanged("forward", ("x", "condition"), (x, c), run.args_after, OUT_OF_PLACE)
 
 
 @category("contract")

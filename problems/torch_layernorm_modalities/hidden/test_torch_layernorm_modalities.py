@@ -16,7 +16,9 @@ import torch
 from grader.kit import CheckFailed, assert_close, category, spec_examples
 from grader.kit.compare import fmt_index
 from grader.outcomes import CandidateRaised
+from grader.kit.layers import assert_unchanged
 from grader.kit.torch_kit import (
+    OUT_OF_PLACE,
     assert_jacobians,
     assert_no_operator,
     assert_run_matches,
@@ -134,15 +136,7 @@ def test_inputs_not_modified(candidate, worker, rng, layout: Layout) -> None:
     inputs = _contract_inputs(layout, rng, "float32")
     mine = build(candidate, layout.class_name, layout.size_of(inputs.x.shape))
     run = run_module(worker, mine, *_args(inputs), return_args=True)
-    after = run.args_after
-    if not np.array_equal(after[0], inputs.x):
-        changed = np.argwhere(after[0] != inputs.x)
-        raise CheckFailed(
-            f"forward changed its input x in place ({len(changed)} values, first at {fmt_index(tuple(changed[0]))}); "
-            "use out-of-place operations (masked_fill, not masked_fill_; x = x - mean, not x -= mean)"
-        )
-    if inputs.mask is not None and not np.array_equal(after[1], inputs.mask):
-        raise CheckFailed("forward changed the mask in place; the caller still needs it (work on a copy)")
+    assert_unchanged("forward", ("x", "mask"), (inputs.x, inputs.mask), run.args_after, OUT_OF_PLACE)
 
 
 @category("contract")

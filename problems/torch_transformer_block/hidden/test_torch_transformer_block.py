@@ -17,7 +17,9 @@ import torch
 
 from grader.kit import CheckFailed, category, describe, spec_examples
 from grader.kit.compare import assert_close
+from grader.kit.layers import assert_unchanged
 from grader.kit.torch_kit import (
+    RESIDUAL_OUT_OF_PLACE,
     assert_jacobians,
     assert_no_operator,
     assert_run_matches,
@@ -281,12 +283,7 @@ def test_src_not_modified(candidate: Any, worker: Any, rng: np.random.Generator,
     inputs = make_inputs(rng, BlockCase(2, 4, 8, 2, 16, norm_first=norm_first, padding=True, dtype="float32"))
     mine = _block(candidate, worker, inputs)
     run = run_module(worker, mine, tensor(inputs.x), return_args=True, **inputs.mask_kwargs(tensor))
-    after = run.args_after[0] if run.args_after else inputs.x
-    if not np.array_equal(after, inputs.x):
-        raise CheckFailed(
-            f"forward changed src in place (max change {float(np.max(np.abs(after - inputs.x))):.3g}): "
-            "x = x + sublayer(...), not x += ..., which writes into the caller's tensor when x is src"
-        )
+    assert_unchanged("forward", ("src",), (inputs.x,), run.args_after, RESIDUAL_OUT_OF_PLACE)
 
 
 # ====================================================================== hidden: against nn.TransformerEncoderLayer

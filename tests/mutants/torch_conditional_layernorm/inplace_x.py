@@ -1,6 +1,6 @@
 # mistake: x is centered in place (x.sub_), so the caller's tensor changes
 # caught-by: contract, hidden
-# diagnosis: changed its input x in place
+# diagnosis: modified its input x in place
 import math
 
 import torch

@@ -1,6 +1,6 @@
 # mistake: the input is scaled in place (x.mul_), so the caller's tensor changes
 # caught-by: contract, hidden
-# diagnosis: changed its input x in place
+# diagnosis: modified its input x in place
 import torch
 import torch.nn as nn
 
