@@ -63,6 +63,9 @@ def run_module(
     if grad_output is not None:
         request["grad_output"] = np.asarray(grad_output)
     reply = worker.torch("forward_backward", label, request)
+    if reply.get("wrong_shape"):
+        got, want = (tuple(shape) for shape in reply["wrong_shape"])
+        raise CheckFailed(f"{label} returned shape {got}; expected {want}, so no gradient could be sent back through it")
     return ModuleRun(
         reply.get("value"),
         reply.get("input_grads") or [],

@@ -89,6 +89,9 @@ def forward_backward(worker: Any, request: dict, clock: Callable[[], float]) -> 
     result = _select(output, request.get("select"))
     if not isinstance(result, torch.Tensor):
         raise TypeError(f"forward returned {type(result).__name__}, not a tensor, so no gradient can flow back")
+    if tuple(result.shape) != tuple(grad_output.shape):  # the grader words this; torch's backward would blame forward
+        reply["wrong_shape"] = [list(result.shape), list(grad_output.shape)]
+        return reply
     reply["input_grads"], reply["param_grads"] = gradients(module, args, kwargs, result, grad_output)
     return reply
 
