@@ -114,3 +114,25 @@ def test_protocol_refuses_anything_that_could_run_code() -> None:
         loads_untrusted(pickle.dumps(Evil()))
     with pytest.raises(ProtocolError):
         loads_untrusted(b"\x80\x05garbage")
+
+
+def _expect(value, tolerance: float = 1e-6):
+    from grader.kit.examples import Expectation
+
+    return Expectation(1, "", "", "r", value, tolerance)
+
+
+def test_example_values_compare_as_the_spec_writes_them() -> None:
+    from grader.kit.examples import compare_expectation
+
+    compare_expectation(_expect([1.0, 2.0]), [np.asarray(1.0), np.asarray(2.0)])  # scalar tensors, as the worker sends them
+    compare_expectation(_expect([[1.0], [2.0]]), [[1.0], [2.0]])
+    compare_expectation(_expect(True), np.bool_(True))
+    with pytest.raises(CheckFailed, match=r"^r: expected True, got False$"):
+        compare_expectation(_expect(True), False)
+    with pytest.raises(CheckFailed, match=r"expected True, got an array"):
+        compare_expectation(_expect(True), np.ones(2))
+    with pytest.raises(CheckFailed, match=r"expected numbers, got a list"):
+        compare_expectation(_expect([1.0, 2.0]), ["a", "b"])
+    with pytest.raises(CheckFailed, match=r"max error 1"):
+        compare_expectation(_expect([1.0, 2.0]), [np.asarray(1.0), np.asarray(3.0)])

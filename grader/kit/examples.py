@@ -177,8 +177,18 @@ def compare_expectation(expectation: Expectation, got: Any) -> None:
         raise got
     if isinstance(got, (list, tuple)) and not isinstance(expectation.value, (list, tuple)):
         raise CheckFailed(f"{expectation.expr}: expected a number, got {describe(got)}")
-    if isinstance(got, (int, float, np.generic, bool)) or (isinstance(got, (list, tuple)) and not any(isinstance(v, np.ndarray) for v in got)):
-        got = np.asarray(got, dtype=np.float64)
+    if isinstance(expectation.value, bool):  # "expected True, got False", not "expected 1, got 0"
+        shown = bool(got) if isinstance(got, (bool, np.bool_)) else describe(got)
+        if shown is not expectation.value:
+            raise CheckFailed(f"{expectation.expr}: expected {expectation.value}, got {shown}")
+        return
+    if isinstance(got, (list, tuple)) and all(not isinstance(v, np.ndarray) or v.ndim == 0 for v in got):
+        got = [v.item() if isinstance(v, np.ndarray) else v for v in got]  # scalar tensors come back as 0-d arrays
+    if isinstance(got, (int, float, np.generic, list, tuple)):
+        try:
+            got = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{expectation.expr}: expected numbers, got {describe(got)}") from None
     assert_close(got, np.asarray(expectation.value, dtype=np.float64), expectation.expr, rtol=0.0, atol=expectation.tolerance)
 
 
