@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from grader.kit.compare import assert_close, fmt_index
+from grader.kit.layers import assert_unchanged
 from grader.outcomes import CandidateRaised, CheckFailed
 from grader.sandbox.protocol import TensorArg
 
@@ -188,6 +189,19 @@ def assert_output_like(out: Any, x: np.ndarray) -> None:
         raise CheckFailed(f"forward should return a tensor; it returned {type(out).__name__}")
     if out.shape != x.shape or out.dtype != x.dtype:
         raise CheckFailed(f"forward returned shape {out.shape} {out.dtype}; expected {x.shape} {x.dtype}, like its input")
+
+
+def assert_input_kept(worker: Any, module: Any, x: np.ndarray, *, name: str = "x", advice: str = OUT_OF_PLACE) -> None:
+    """forward(x) leaves the caller's tensor as it was."""
+    run = run_module(worker, module, tensor(x), return_args=True)
+    assert_unchanged("forward", (name,), (x,), run.args_after, advice)
+
+
+def assert_shape_and_dtype_kept(worker: Any, module: Any, x: np.ndarray) -> None:
+    """forward(x) returns one tensor of x's shape and dtype; a float64 x runs on module.double()."""
+    if x.dtype == np.float64:
+        module = module.double()
+    assert_output_like(run_module(worker, module, tensor(x)).output, x)
 
 
 def assert_no_operator(ops: tuple[str, ...], forbidden: dict[str, str], what: str) -> None:

@@ -21,23 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.kit.torch_transformer_block_checks import STATE_SHAPES  # one layer's entries, the same layer
 from grader.outcomes import CandidateRaised, CheckFailed, CheckOutcome
-
-# One layer's entries in nn.TransformerEncoderLayer's state dict: (name, shape from d_model and F).
-LAYER_SHAPES: tuple[tuple[str, Callable[[int, int], tuple[int, ...]]], ...] = (
-    ("self_attn.in_proj_weight", lambda d, f: (3 * d, d)),
-    ("self_attn.in_proj_bias", lambda d, f: (3 * d,)),
-    ("self_attn.out_proj.weight", lambda d, f: (d, d)),
-    ("self_attn.out_proj.bias", lambda d, f: (d,)),
-    ("linear1.weight", lambda d, f: (f, d)),
-    ("linear1.bias", lambda d, f: (f,)),
-    ("linear2.weight", lambda d, f: (d, f)),
-    ("linear2.bias", lambda d, f: (d,)),
-    ("norm1.weight", lambda d, f: (d,)),
-    ("norm1.bias", lambda d, f: (d,)),
-    ("norm2.weight", lambda d, f: (d,)),
-    ("norm2.bias", lambda d, f: (d,)),
-)
 
 CLASSES = {"pre": "PreLayerNormTransformer", "post": "PostLayerNormTransformer"}
 FUSED_OPS = {"_transformer_encoder_layer_fwd": "torch._transformer_encoder_layer_fwd, nn.TransformerEncoderLayer's fused kernel"}
@@ -45,7 +30,7 @@ FUSED_OPS = {"_transformer_encoder_layer_fwd": "torch._transformer_encoder_layer
 
 def expected_shapes(d: int, f: int, num_layers: int, pre: bool) -> dict[str, tuple[int, ...]]:
     """nn.TransformerEncoder's state dict for the stack: layers.{i}.* for each layer, norm.* for pre-LN."""
-    shapes = {f"layers.{i}.{name}": shape(d, f) for i in range(num_layers) for name, shape in LAYER_SHAPES}
+    shapes = {f"layers.{i}.{name}": shape(d, f) for i in range(num_layers) for name, shape in STATE_SHAPES}
     if pre:
         shapes.update({"norm.weight": (d,), "norm.bias": (d,)})
     return shapes

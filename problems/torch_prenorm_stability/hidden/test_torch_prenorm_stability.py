@@ -14,9 +14,9 @@ import pytest
 
 from grader.kit import CheckFailed, assert_close, category, spec_examples
 from grader.kit.sparkline import describe_series
-from grader.kit.layers import assert_unchanged
 from grader.kit.torch_kit import (
     RESIDUAL_OUT_OF_PLACE,
+    assert_input_kept,
     assert_jacobians,
     assert_no_operator,
     assert_run_matches,
@@ -169,7 +169,7 @@ def test_input_not_modified(candidate, worker, rng, variant) -> None:
     """src is left as it was (no in-place residual adds on the input)"""
     model = build(candidate, CLASSES[variant], 8, 2, 2, 16)
     x = rng.standard_normal((2, 4, 8)).astype(np.float32)
-    assert_unchanged("forward", ("src",), (x,), run_module(worker, model, tensor(x), return_args=True).args_after, RESIDUAL_OUT_OF_PLACE)
+    assert_input_kept(worker, model, x, name="src", advice=RESIDUAL_OUT_OF_PLACE)
 
 
 # ---------------------------------------------------------------------- contract: compare_stability
