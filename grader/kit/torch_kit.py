@@ -31,6 +31,14 @@ def tensor(array: Any, grad: bool = False, dtype: str | None = None) -> TensorAr
     return TensorArg(np.asarray(array), grad, dtype)
 
 
+class WrongOutputShape(CheckFailed):
+    """The forward's output does not have grad_output's shape, so no backward pass ran; a suite may diagnose it."""
+
+    def __init__(self, message: str, got: tuple[int, ...] = (), want: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.got, self.want = got, want
+
+
 @dataclass
 class ModuleRun:
     output: Any
@@ -66,7 +74,7 @@ def run_module(
     reply = worker.torch("forward_backward", label, request)
     if reply.get("wrong_shape"):
         got, want = (tuple(shape) for shape in reply["wrong_shape"])
-        raise CheckFailed(f"{label} returned shape {got}; expected {want}, so no gradient could be sent back through it")
+        raise WrongOutputShape(f"{label} returned shape {got}; expected {want}, so no gradient could be sent back through it", got, want)
     return ModuleRun(
         reply.get("value"),
         reply.get("input_grads") or [],
