@@ -165,8 +165,9 @@ def corpus_files(items: list[pytest.Item]) -> dict[tuple[str, bool], list[Path]]
     """What the selected tests using the `corpus` fixture will read, as {(slug, speed row?): files}.
 
     A test says which problem file it reads with @pytest.mark.corpus("reference" | "stub") and a `slug`
-    parameter; a test with a `specimen` parameter reads that file. Mutants skip the speed row (it says
-    nothing about a wrong file); the PyTorch track has none. Skipped tests (torch missing) add nothing.
+    parameter; a test with a `specimen` parameter reads that file. Only the specimens whose header promises
+    a speed message run the speed row (it is a measurement, never a verdict, and the costliest row); the
+    PyTorch track has none. Skipped tests (torch missing) add nothing.
     """
     groups: dict[tuple[str, bool], list[Path]] = {}
     for item in items:
@@ -179,7 +180,7 @@ def corpus_files(items: list[pytest.Item]) -> dict[tuple[str, bool], list[Path]]
             slug, path, speed = problem.slug, problem.solution if marker.args[0] == "reference" else problem.stub, True
         else:
             specimen = callspec.params["specimen"]
-            slug, path, speed = specimen.slug, specimen.path, specimen.kind == "variants"
+            slug, path, speed = specimen.slug, specimen.path, specimen.speed is not None
         files = groups.setdefault((slug, speed and CATALOG.get(slug).track != "torch"), [])
         if path.resolve() not in files:
             files.append(path.resolve())

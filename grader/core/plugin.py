@@ -2,8 +2,8 @@
 
 pytest runs in the grader's process, once per grading run (`grader.core.runner`); this object is passed
 to `pytest.main(plugins=[...])`. It supplies the fixtures suites use (`candidate`, `reference`, `rng`,
-`seed`, `worker`, `problem`, `report`), orders checks by category, and keeps one row per test: the worst
-phase wins, and each outcome exception (`grader.outcomes`) sets the row's status and message.
+`seed`, `worker`, `problem`, `report`, `shared`), orders checks by category, and keeps one row per test:
+the worst phase wins, and each outcome exception (`grader.outcomes`) sets the row's status and message.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ class GradingPlugin:
         self.rows: dict[str, _Row] = {}
         self.suite_errors: list[str] = []
         self._candidate = Candidate(context.session)
+        self._shared: dict = {}
 
     # ------------------------------------------------------------------ configuration
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -105,6 +106,15 @@ class GradingPlugin:
     @pytest.fixture
     def worker(self) -> WorkerSession:
         return self.context.session
+
+    @pytest.fixture
+    def shared(self) -> dict:
+        """One dict per grading run, for results several rows share (an example's run, a training run).
+
+        Module state would outlive the run: pytest keeps the suite's module, so a second grading in the
+        same process would find the first one's results.
+        """
+        return self._shared
 
     @pytest.fixture
     def problem(self) -> Problem:

@@ -101,11 +101,11 @@ def spec_examples(test_file: str) -> Any:
     """A parametrized test over the examples of the README next to the suite's folder (`hidden/..`)."""
     readme = Path(test_file).resolve().parents[1] / "README.md"
     expectations = parse_examples(readme.read_text(encoding="utf-8"))
-    runs: dict[int, dict | CheckOutcome] = {}
 
     @pytest.mark.category("examples")
     @pytest.mark.parametrize("expectation", expectations, ids=[e.label for e in expectations])
-    def test_example(expectation: Expectation, candidate: Any, problem: Any, worker: Any) -> None:
+    def test_example(expectation: Expectation, candidate: Any, problem: Any, worker: Any, shared: dict) -> None:
+        runs: dict[int, dict | CheckOutcome] = shared.setdefault("examples", {})  # each example's code runs once
         if expectation.example not in runs:
             if problem.track == "torch":
                 exprs = [e.expr for e in expectations if e.example == expectation.example]

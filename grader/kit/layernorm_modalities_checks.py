@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from grader.kit import mistakes
+from grader.kit.compare import Lazy
 from grader.kit.layers import AffineNorm, Case, Inputs, NormLayerChecks, grouped_values
 from grader.kit.speed import measure_speed
 
@@ -96,12 +97,16 @@ def _pad(y: np.ndarray, mask: np.ndarray | None, fill: Any = 0.0) -> np.ndarray:
 
 
 def merge_coinciding(models: Models) -> Models:
-    """Evaluate the models; those that give the same answer on this input share one row under a joint label.
+    """The models, those that give the same answer on this input sharing one row under a joint label.
 
     On some inputs two mistakes are indistinguishable (with one feature, statistics over T per feature and
     over (T, F) per series are the same thing; zeros in the padding normalize to beta): the message then
-    names both instead of guessing.
+    names both instead of guessing. Every model is evaluated, so only when a comparison fails (Lazy).
     """
+    return Lazy(lambda: _merged(models))
+
+
+def _merged(models: Models) -> Models:
     groups: list[tuple[list[str], np.ndarray]] = []
     for label, model in models.items():
         try:

@@ -18,7 +18,7 @@ with gamma/beta/dx/dgamma/dbeta renamed to the module's weight/bias/x.grad/weigh
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.kit.compare import assert_close
+from grader.kit.compare import Lazy, assert_close
 from grader.kit.layernorm_modalities_checks import MaskedInputs, ModalityNorm, make_mask, merge_coinciding
 from grader.kit.layers import grouped_values
 from grader.kit.torch_kit import ModuleRun
@@ -220,28 +220,6 @@ def _one_pass(layout: Layout, inputs: CaseInputs) -> np.ndarray:
 def grad_diagnoses(layout: Layout, inputs: CaseInputs, dy: np.ndarray) -> dict[str, dict[str, Callable[[], np.ndarray]]]:
     found = layout.model.grad_diagnoses(inputs.as_masked(layout), dy)
     return {"x": _renamed(found["dx"]), "weight": _renamed(found["dgamma"]), "bias": _renamed(found["dbeta"])}
-
-
-class Lazy(Mapping):
-    """Diagnoses built only when a comparison fails (assert_close reads them only then): the models of the
-    mistakes are evaluated eagerly by merge_coinciding, which a passing row should not pay for."""
-
-    def __init__(self, build: Callable[[], dict]) -> None:
-        self._build, self._value = build, None
-
-    def _models(self) -> dict:
-        if self._value is None:
-            self._value = self._build()
-        return self._value
-
-    def __getitem__(self, key: str) -> Any:
-        return self._models()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._models())
-
-    def __len__(self) -> int:
-        return len(self._models())
 
 
 def assert_layer_run(got: ModuleRun, want: ModuleRun, layout: Layout, inputs: CaseInputs, dy: np.ndarray | None, *, rtol: float, what: str = "") -> None:

@@ -300,5 +300,3 @@ class StabilityRuns:
 
         return self._memo(("replay", id(worker), setting), compute)
 
-
-RUNS = StabilityRuns()

@@ -296,13 +296,10 @@ def test_layernorm_train_equals_eval(candidate, worker, rng) -> None:
 
 
 # ---------------------------------------------------------------------- hidden: the experiment
-_TRAINED: dict[tuple, dict | CheckOutcome] = {}
-
-
-def _trained(worker, seed: int) -> dict:
+def _trained(shared: dict, worker, seed: int) -> dict:
     """Both models trained by the grader's driver on a spiral of this run (once per grading run)."""
-    key = (id(worker), seed)
-    if key not in _TRAINED:
+    trained: dict[int, dict | CheckOutcome] = shared.setdefault("trained", {})
+    if seed not in trained:
         rng = np.random.default_rng([seed, 4])
         x, y = spiral(rng)
         try:
@@ -310,12 +307,12 @@ def _trained(worker, seed: int) -> dict:
                 worker, TRAIN_DRIVER, outputs=["results"], names=tuple(CLASSES.values()), label="training your models",
                 x=tensor(x), y=tensor(y), num_classes=3, train_seed=seed % 100_000, **TRAINING,
             )  # fmt: skip
-            _TRAINED[key] = out["results"]
+            trained[seed] = out["results"]
         except CandidateRaised as exc:
-            _TRAINED[key] = exc if exc.not_implemented else CheckFailed(f"training your models failed: {exc.message}")
+            trained[seed] = exc if exc.not_implemented else CheckFailed(f"training your models failed: {exc.message}")
         except CheckOutcome as outcome:
-            _TRAINED[key] = outcome
-    found = _TRAINED[key]
+            trained[seed] = outcome
+    found = trained[seed]
     if isinstance(found, CheckOutcome):
         raise type(found)(found.message)
     return found
@@ -327,9 +324,9 @@ def _curves(results: dict) -> str:
 
 @category("hidden")
 @pytest.mark.parametrize("kind", KINDS)
-def test_learns_the_spiral(candidate, worker, seed, report, kind) -> None:
+def test_learns_the_spiral(shared, candidate, worker, seed, report, kind) -> None:
     """trained on a 3-class spiral: accuracy ≥ 0.75 (chance 0.33) and the loss below 0.7× its start"""
-    results = _trained(worker, seed)
+    results = _trained(shared, worker, seed)
     losses = np.asarray(results[kind]["losses"], dtype=float)
     accuracy = float(results[kind]["accuracies"][-1])
     if not np.all(np.isfinite(losses)):
@@ -343,9 +340,9 @@ def test_learns_the_spiral(candidate, worker, seed, report, kind) -> None:
 
 
 @category("hidden")
-def test_trained_batchnorm_train_and_eval_differ(candidate, worker, seed, report) -> None:
+def test_trained_batchnorm_train_and_eval_differ(shared, candidate, worker, seed, report) -> None:
     """after training: the BatchNorm model's train-mode and eval-mode outputs on the same batch differ"""
-    results = _trained(worker, seed)["batch"]
+    results = _trained(shared, worker, seed)["batch"]
     gap = float(np.max(np.abs(np.asarray(results["out_train"]) - np.asarray(results["out_eval"]))))
     if gap < 1e-3:
         raise CheckFailed(
@@ -356,9 +353,9 @@ def test_trained_batchnorm_train_and_eval_differ(candidate, worker, seed, report
 
 
 @category("hidden")
-def test_trained_layernorm_train_and_eval_agree(candidate, worker, seed, report) -> None:
+def test_trained_layernorm_train_and_eval_agree(shared, candidate, worker, seed, report) -> None:
     """after training: the LayerNorm model's train-mode and eval-mode outputs on the same batch agree"""
-    results = _trained(worker, seed)
+    results = _trained(shared, worker, seed)
     gap = float(np.max(np.abs(np.asarray(results["layer"]["out_train"]) - np.asarray(results["layer"]["out_eval"]))))
     if gap > 1e-5:
         raise CheckFailed(f"after training, the LayerNorm model's train-mode and eval-mode outputs differ by up to {gap:.3g}: LayerNorm has no mode")
@@ -366,9 +363,9 @@ def test_trained_layernorm_train_and_eval_agree(candidate, worker, seed, report)
 
 
 @category("hidden")
-def test_trained_batchnorm_tracked_statistics(candidate, worker, seed) -> None:
+def test_trained_batchnorm_tracked_statistics(shared, candidate, worker, seed) -> None:
     """after training: the BatchNorm model's running statistics moved away from their initial 0 and 1"""
-    state = _trained(worker, seed)["batch"]["state"]
+    state = _trained(shared, worker, seed)["batch"]["state"]
     for i in (1, 2):
         mean, var = (np.asarray(state.get(f"norm{i}.{s}"), dtype=float) for s in ("running_mean", "running_var"))
         if mean.shape == () or np.max(np.abs(mean)) < 1e-3 or np.max(np.abs(var - 1.0)) < 1e-3:
@@ -379,9 +376,9 @@ def test_trained_batchnorm_tracked_statistics(candidate, worker, seed) -> None:
 
 
 @category("hidden")
-def test_trained_models_batch_dependence(candidate, worker, seed) -> None:
+def test_trained_models_batch_dependence(shared, candidate, worker, seed) -> None:
     """after training: 16 samples' outputs differ between a batch of 64 and a batch of those 16 only for BatchNorm in train mode"""
-    results = _trained(worker, seed)
+    results = _trained(shared, worker, seed)
     gaps = {
         (kind, mode): float(np.max(np.abs(np.asarray(results[kind][f"out_{mode}"])[:16] - np.asarray(results[kind][f"out_{mode}_part"]))))
         for kind in KINDS

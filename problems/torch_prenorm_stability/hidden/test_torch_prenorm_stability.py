@@ -33,8 +33,8 @@ from grader.kit.torch_prenorm_stability_checks import (
     CLASSES,
     FUSED_OPS,
     PARTS_DRIVER,
-    RUNS,
     Setting,
+    StabilityRuns,
     expected_shapes,
     parse_result,
     random_state,
@@ -173,20 +173,26 @@ def test_input_not_modified(candidate, worker, rng, variant) -> None:
 
 
 # ---------------------------------------------------------------------- contract: compare_stability
+@pytest.fixture
+def runs(shared: dict) -> StabilityRuns:
+    """compare_stability's results and the recipe's replays, computed once per grading run and shared by rows."""
+    return shared.setdefault("stability", StabilityRuns())
+
+
 @category("contract")
-def test_compare_stability_structure(candidate) -> None:
+def test_compare_stability_structure(runs, candidate) -> None:
     """compare_stability returns {'pre'|'post': {'grad_norms': num_layers floats, 'losses': steps floats}}"""
     for setting in (Setting(2, 3, 1e-3, 5), Setting(3, 5, 1e-3, 11)):
-        RUNS.candidate(candidate, setting)
+        runs.candidate(candidate, setting)
 
 
 @category("contract")
-def test_compare_stability_is_seeded(candidate, report) -> None:
+def test_compare_stability_is_seeded(runs, candidate, report) -> None:
     """the same seed gives the same numbers, another seed other numbers"""
     setting = Setting(2, 3, 1e-3, 5)
-    first = RUNS.candidate(candidate, setting)
+    first = runs.candidate(candidate, setting)
     again = parse_result(candidate.compare_stability(**setting.kwargs()), setting)  # a second call: not the memo
-    other = RUNS.candidate(candidate, Setting(2, 3, 1e-3, 6))
+    other = runs.candidate(candidate, Setting(2, 3, 1e-3, 6))
     for name in ("pre", "post"):
         if not (np.array_equal(first[name].losses, again[name].losses) and np.array_equal(first[name].grad_norms, again[name].grad_norms)):
             raise CheckFailed(f"two calls with seed=5 gave different {name} numbers: seed torch with torch.manual_seed(seed) as the recipe does")
@@ -308,20 +314,20 @@ def _check_replay(cand, replay, setting) -> None:
 
 
 @category("hidden")
-def test_reported_numbers_are_the_recipes(candidate, worker, seed, report) -> None:
+def test_reported_numbers_are_the_recipes(runs, candidate, worker, seed, report) -> None:
     """the gradient norms and losses reported are those the spec's recipe gives on your own classes"""
     setting = gentle(seed)
-    cand = RUNS.candidate(candidate, setting)
-    replay = RUNS.replay(worker, setting)
+    cand = runs.candidate(candidate, setting)
+    replay = runs.replay(worker, setting)
     _check_replay(cand, replay, setting)
     report.note(f"{setting}: the grader's run of the recipe agrees")
 
 
 @category("hidden")
-def test_gradient_norms_are_positive(candidate, seed) -> None:
+def test_gradient_norms_are_positive(runs, candidate, seed) -> None:
     """every layer's gradient norm at initialization is positive (read after backward, before zero_grad)"""
     setting = gentle(seed)
-    cand = RUNS.candidate(candidate, setting)
+    cand = runs.candidate(candidate, setting)
     for name in ("pre", "post"):
         norms = cand[name].grad_norms
         if np.any(norms <= 0):
@@ -333,10 +339,10 @@ def test_gradient_norms_are_positive(candidate, seed) -> None:
 
 
 @category("hidden")
-def test_pre_and_post_are_two_models(candidate, seed) -> None:
+def test_pre_and_post_are_two_models(runs, candidate, seed) -> None:
     """result['pre'] and result['post'] come from two different models"""
     setting = gentle(seed)
-    cand = RUNS.candidate(candidate, setting)
+    cand = runs.candidate(candidate, setting)
     if np.array_equal(cand["pre"].losses, cand["post"].losses) or np.array_equal(cand["pre"].grad_norms, cand["post"].grad_norms):
         raise CheckFailed(
             f"{setting}: 'pre' and 'post' report identical {'losses' if np.array_equal(cand['pre'].losses, cand['post'].losses) else 'gradient norms'}: "
@@ -345,10 +351,10 @@ def test_pre_and_post_are_two_models(candidate, seed) -> None:
 
 
 @category("hidden")
-def test_both_losses_decrease(candidate, seed, report) -> None:
+def test_both_losses_decrease(runs, candidate, seed, report) -> None:
     """at lr=3e-3 both stacks train: each final loss is below 0.8× its first"""
     setting = gentle(seed)
-    cand = RUNS.candidate(candidate, setting)
+    cand = runs.candidate(candidate, setting)
     notes = []
     for name in ("pre", "post"):
         losses = cand[name].losses
@@ -360,10 +366,10 @@ def test_both_losses_decrease(candidate, seed, report) -> None:
 
 
 @category("hidden")
-def test_post_ln_gradient_is_largest_at_the_top(candidate, seed, report) -> None:
+def test_post_ln_gradient_is_largest_at_the_top(runs, candidate, seed, report) -> None:
     """post-LN at initialization: the last layer's gradient norm is ≥ 1.5× the first's, and ≥ 1.5× pre-LN's ratio"""
     setting = gentle(seed)
-    cand = RUNS.candidate(candidate, setting)
+    cand = runs.candidate(candidate, setting)
     post, pre = cand["post"].grad_norms, cand["pre"].grad_norms
     if np.any(post <= 0) or np.any(pre <= 0):
         raise CheckFailed(f"{setting}: a gradient norm is 0 (pre {np.round(pre, 4).tolist()}, post {np.round(post, 4).tolist()}): no pattern to compare")
@@ -379,10 +385,10 @@ def test_post_ln_gradient_is_largest_at_the_top(candidate, seed, report) -> None
 
 
 @category("hidden")
-def test_pre_ln_gradient_is_uniform(candidate, seed, report) -> None:
+def test_pre_ln_gradient_is_uniform(runs, candidate, seed, report) -> None:
     """pre-LN at initialization: the last layer's gradient norm is 0.4–1.25× the first's, all within 2× of each other"""
     setting = gentle(seed)
-    cand = RUNS.candidate(candidate, setting)
+    cand = runs.candidate(candidate, setting)
     pre = cand["pre"].grad_norms
     if np.any(pre <= 0):
         raise CheckFailed(f"{setting}: pre-LN grad_norms {np.round(pre, 4).tolist()} contain 0: no pattern to compare")
@@ -396,10 +402,10 @@ def test_pre_ln_gradient_is_uniform(candidate, seed, report) -> None:
 
 
 @category("hidden")
-def test_large_lr_post_ln_falls_behind(candidate, seed, report) -> None:
+def test_large_lr_post_ln_falls_behind(runs, candidate, seed, report) -> None:
     """at lr=3e-2 without warm-up, pre-LN ends below half its first loss and below 0.8× post-LN's final loss"""
     setting = steep(seed)
-    cand = RUNS.candidate(candidate, setting)
+    cand = runs.candidate(candidate, setting)
     pre, post = cand["pre"].losses, cand["post"].losses
     if not pre[-1] < 0.5 * pre[0]:
         raise CheckFailed(f"{setting}: pre-LN's loss goes from {pre[0]:.4f} to {pre[-1]:.4f}; expected below half of the first")
