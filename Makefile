@@ -34,7 +34,10 @@ install-torch: $(STAMP)
 grade: $(STAMP)
 	@$(BIN)/grade $(P) $(ARGS)
 
+# The tests start a few hundred Python processes; compiling the grader and the suites once here spares each
+# of them the work when PYTHONDONTWRITEBYTECODE keeps Python from caching it (never the candidates' folders).
 test: $(STAMP)
+	@$(BIN)/python -m compileall -q grader problems/*/hidden > /dev/null && $(BIN)/python -m compileall -q -l tests > /dev/null
 	@$(BIN)/python -m pytest -q $(ARGS)
 
 bench: $(STAMP)
