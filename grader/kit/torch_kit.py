@@ -181,9 +181,14 @@ def assert_jacobians(worker: Any, module: Any, *args: Any, params: bool = True, 
         if bad.any():
             index = np.unravel_index(int(np.argmax(np.where(bad, err, -1.0))), err.shape)
             zero = " (autograd gives zero: this path is cut off from the graph)" if not analytical.any() else ""
+            downcast = reply.get("downcast")
+            noise = (
+                f". Your forward turns float64 values into float32 (first at a call to {downcast}), so these central differences "
+                "measure float32 rounding, not the gradient: compute in x's dtype"
+            ) if downcast else ""  # fmt: skip
             raise CheckFailed(
                 f"gradcheck (float64): d output / d {name} disagrees with central differences at (output, element) "
-                f"{fmt_index(index)}: autograd {analytical[index]:.6g}, numerical {numerical[index]:.6g}{zero}"
+                f"{fmt_index(index)}: autograd {analytical[index]:.6g}, numerical {numerical[index]:.6g}{zero}{noise}"
             )
         worst = max(worst, float(err.max()) if err.size else 0.0)
     if not reply.get("gradcheck"):

@@ -46,10 +46,23 @@ class _OperatorLog(TorchFunctionMode):
     def __init__(self) -> None:
         super().__init__()
         self.names: set[str] = set()
+        self.downcast: str | None = None  # the first call that turned float64 values into a lower precision
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        self.names.add(getattr(func, "__name__", str(func)))
-        return func(*args, **(kwargs or {}))
+        name = getattr(func, "__name__", str(func))
+        self.names.add(name)
+        out = func(*args, **(kwargs or {}))
+        if self.downcast is None and _lowers_precision(args, out):
+            self.downcast = name
+        return out
+
+
+def _lowers_precision(args: tuple, out: Any) -> bool:
+    return (
+        isinstance(out, torch.Tensor)
+        and out.dtype in (torch.float32, torch.float16, torch.bfloat16)
+        and any(isinstance(a, torch.Tensor) and a.dtype == torch.float64 for a in args)
+    )
 
 
 def warm_up() -> None:
@@ -137,7 +150,9 @@ def jacobians(worker: Any, request: dict, clock: Callable[[], float]) -> dict:
     inputs = tuple(args[i].detach().double().clone().requires_grad_(True) for i in positions)
     inputs += tuple(p.detach().clone().requires_grad_(True) for p in params.values())
     verdict, message = _torch_gradcheck(f, inputs)
-    output = f(*inputs)
+    log = _OperatorLog()
+    with log:
+        output = f(*inputs)
     flat_out = output.reshape(-1)
     analytical = [np.zeros((flat_out.numel(), t.numel())) for t in inputs]
     for row in range(flat_out.numel()):
@@ -159,7 +174,10 @@ def jacobians(worker: Any, request: dict, clock: Callable[[], float]) -> dict:
                 flat_in[k] = old
                 columns[:, k] = (plus - minus) / (2 * GRADCHECK_EPS)
             numerical.append(columns)
-    return {"ok": True, "names": names, "analytical": analytical, "numerical": numerical, "gradcheck": verdict, "gradcheck_message": message}
+    return {
+        "ok": True, "names": names, "analytical": analytical, "numerical": numerical, "gradcheck": verdict,
+        "gradcheck_message": message, "downcast": log.downcast,
+    }  # fmt: skip
 
 
 def _torch_gradcheck(f: Callable[..., torch.Tensor], inputs: tuple) -> tuple[bool, str]:
