@@ -109,6 +109,7 @@ def test_no_result_no_picture(slug: str, corpus) -> None:
     assert corpus.stub(slug).report["picture"] is None
 
 
+@NEEDS_TORCH  # without torch, the track's own one-line refusal comes first (tests/test_batch_and_tracks.py)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -122,6 +123,7 @@ def test_plot_requests_that_cannot_be_honoured_are_refused_before_grading(args, 
     assert not list(tmp_path.iterdir())
 
 
+@NEEDS_TORCH
 def test_plot_without_matplotlib_says_how_to_get_it(tmp_path) -> None:
     run = grade("torch_activation_viz", "--reference", "--plot", str(tmp_path / "acts.png"), env=without_module(tmp_path, "matplotlib"))
     assert run.code == 2 and "--plot needs matplotlib" in run.stderr and "pip install matplotlib" in run.stderr
