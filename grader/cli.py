@@ -170,17 +170,14 @@ def _session_here():
 
 def _record_in_session(session, report, target: Path):
     """Record the attempt (never refused, late ones flagged) and return what the candidate may see."""
+    from grader.render import minutes
     from grader.sessions import record_attempt, summarize
 
     attempt = record_attempt(session, report, target.read_text(encoding="utf-8", errors="replace"))
     left = session.deadline - attempt.at
-    when = f"{_minutes(left)} left" if left >= 0 else f"{_minutes(-left)} over the limit: recorded and marked late"
+    when = f"{minutes(left)} left" if left >= 0 else f"{minutes(-left)} over the limit: recorded and marked late"
     note = f"session: attempt recorded ({report.passed}/{report.total} checks pass) · {when}"
     return (report if session.feedback == "full" else summarize(report)), note
-
-
-def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
 def _record(report, target: Path) -> None:
@@ -373,26 +370,17 @@ def solution(problem_name: str, yes: bool) -> None:
 @click.argument("problem_name", metavar="PROBLEM")
 def reset(problem_name: str) -> None:
     """Put PROBLEM's stub back, keeping your file as a named backup in problems/PROBLEM/backups/."""
-    import shutil
-    import time
+    from grader.stubs import restore_stub
 
     problem = _problem_or_usage_error(problem_name)
     if _session_here() is not None:
         raise click.UsageError("reset is not available inside an interview session (your attempts are being recorded).")
-    pristine = problem.pristine_stub.read_bytes()
-    if problem.stub.is_file() and problem.stub.read_bytes() == pristine:
+    changed, backup = restore_stub(problem)
+    if not changed:
         click.echo(f"{_shown_path(problem.stub)} is already the original stub; nothing to do.")
         return
-    if problem.stub.is_file():
-        problem.backups.mkdir(exist_ok=True)
-        backup = problem.backups / f"{problem.slug}-{time.strftime('%Y%m%d-%H%M%S')}.py"
-        counter = 1
-        while backup.exists():
-            counter += 1
-            backup = backup.with_name(f"{problem.slug}-{time.strftime('%Y%m%d-%H%M%S')}-{counter}.py")
-        shutil.copy2(problem.stub, backup)
+    if backup is not None:
         click.echo(f"saved your file as {_shown_path(backup)}")
-    problem.stub.write_bytes(pristine)
     click.echo(f"restored the original stub in {_shown_path(problem.stub)}")
 
 
@@ -451,21 +439,12 @@ def session_status(workspace: Path | None) -> None:
     import time
 
     from rich.console import Console
-    from rich.table import Table
 
+    from grader.render import session_status_table
     from grader.sessions import read_record
 
     info = _session_or_error(workspace)
-    record = read_record(info)
-    left = info.deadline - time.time()
-    table = Table(title=f"Session of {info.candidate}: " + (f"{_minutes(left)} left" if left >= 0 else f"time is up ({_minutes(-left)} over)"), header_style="bold")
-    for column in ("Problem", "Attempts", "Latest score", "Late attempts", "Hints"):
-        table.add_column(column, justify="left" if column == "Problem" else "right")
-    for slug in info.problems:
-        attempts = [a for a in record.attempts if a.problem == slug and a.kind == "attempt"]
-        latest = f"{attempts[-1].passed}/{attempts[-1].total}" if attempts else "—"
-        table.add_row(slug, str(len(attempts)), latest, str(sum(a.late for a in attempts)), str(record.hints.get(slug, 0)))
-    Console(highlight=False).print(table)
+    Console(highlight=False).print(session_status_table(read_record(info), time.time()))
 
 
 @session.command("report")

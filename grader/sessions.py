@@ -9,6 +9,7 @@ grading; everything recorded before stays.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -25,10 +26,6 @@ from grader.model import CheckResult, GradeReport, Status
 from grader.store import connect_wal, default_home
 
 MARKER = ".normkata-session.json"
-FEEDBACK_MODES = {
-    "summary": "examples, contract and speed rows in full; hidden and gradcheck rows as counts only",
-    "full": "every row in full, as outside a session",
-}
 # Judge sites' "run" versus "submit": in summary mode these categories show as one count each.
 SUMMARIZED_CATEGORIES = ("hidden", "gradcheck")
 
@@ -228,7 +225,4 @@ def summarize(report: GradeReport) -> GradeReport:
         status = Status.PASS if passed == len(rows) else Status.FAIL
         message = "" if status is Status.PASS else "details are held back during the session"
         kept.append(CheckResult(f"{passed} of {len(rows)} {category} checks pass", category, status, sum(c.duration_s for c in rows), message))
-    return GradeReport(
-        report.problem, report.title, report.file, report.seed, kept, report.duration_s, report.speed_ratio, report.output,
-        counted=(report.passed, report.total), picture=report.picture,
-    )
+    return dataclasses.replace(report, checks=kept, counted=(report.passed, report.total))
