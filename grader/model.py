@@ -78,6 +78,9 @@ class GradeReport:
     # (passed, total) of the full run when `checks` shows some categories folded into counts (sessions)
     counted: tuple[int, int] | None = None
     picture: Picture | None = None
+    # What confined the candidate's code: the kernel's layers (see grader.sandbox.lockdown), "guard only"
+    # where the system has none, None where no candidate code ran.
+    sandbox: dict[str, Any] | str | None = None
 
     @property
     def passed(self) -> int:
@@ -108,6 +111,7 @@ class GradeReport:
             speed_ratio=data["speed_ratio"],
             output=CandidateOutput(output.get("text", ""), output.get("total_bytes", 0)),
             picture=Picture(**data["picture"]) if data.get("picture") else None,
+            sandbox=data.get("sandbox"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -123,4 +127,5 @@ class GradeReport:
             "checks": [c.to_json() for c in self.checks],
             "output": {"text": self.output.text, "total_bytes": self.output.total_bytes, "truncated": self.output.truncated},
             "picture": self.picture.to_json() if self.picture else None,
+            "sandbox": self.sandbox,
         }

@@ -49,6 +49,8 @@ def scorecard(report: GradeReport, command: str = "grade") -> RenderableType:
     header = Text.assemble(
         (report.problem, "bold"), f" — {report.title}\n", ("file ", "dim"), report.file, ("   seed ", "dim"), str(report.seed)
     )
+    if report.sandbox is not None:
+        header.append(f"   sandbox {sandbox_summary(report.sandbox)}", style="dim")
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
     table.add_column("Category", style="cyan", no_wrap=True)
     table.add_column("Check", ratio=3)
@@ -103,6 +105,16 @@ def save_picture(picture: Picture, path: Path) -> Path:
 
 def picture_formats(view: str) -> tuple[str, ...]:
     return _view(Picture(view, None)).FIGURE_FORMATS
+
+
+def sandbox_summary(sandbox: dict | str) -> str:
+    """One line on what confined the candidate's code, e.g. "Landlock ABI 7 + seccomp" or "guard only"."""
+    if not isinstance(sandbox, dict):
+        return str(sandbox)
+    layers = [f"Landlock ABI {sandbox['landlock_abi']}"] if sandbox.get("files") else []
+    layers += ["seccomp"] if sandbox.get("seccomp") else []
+    missing = [name for name in ("files", "signals", "network", "processes") if not sandbox.get(name)]
+    return " + ".join(layers or ["guard only"]) + (f" (not confined: {', '.join(missing)})" if missing else "")
 
 
 def _footer(report: GradeReport, command: str) -> Text:

@@ -58,6 +58,22 @@ def _decode(raw: bytes) -> str:
         ) from None
 
 
+# The kernel's refusals arrive as bare errno messages; this says which rule the candidate ran into.
+SANDBOX_RULES = (
+    "the sandbox refused it: while grading, your code may read only its own file and the Python installation "
+    "(the grader's files are off limits while grading), write no files, and start no programs, threads or connections"
+)
+_GRADER_MODULES = ("solutions", "problems", "grader", "hidden")
+
+
+def refusal_note(raised: dict) -> str:
+    """A line naming the sandbox when the candidate's exception is one of its refusals, else nothing."""
+    kind, message = str(raised.get("type", "")), str(raised.get("message", ""))
+    refused = kind == "PermissionError" or "can't start new thread" in message
+    imported_ours = kind == "ModuleNotFoundError" and message.startswith(tuple(f"No module named '{m}" for m in _GRADER_MODULES))
+    return f" — {SANDBOX_RULES}" if (refused or imported_ours) and not message.startswith("normkata:") else ""
+
+
 def describe_load_error(raised: dict) -> str:
     kind, message = raised.get("type", "Error"), raised.get("message", "")
     frames = raised.get("frames") or []
@@ -66,7 +82,7 @@ def describe_load_error(raised: dict) -> str:
         return f"the file called sys.exit({message}) while being imported{where}"
     if kind in ("Timeout", "Crash"):
         return message
-    return f"importing the file raised {kind}: {message}{where}"
+    return f"importing the file raised {kind}: {message}{where}{refusal_note(raised)}"
 
 
 def check_functions(problem: Problem, found: dict[str, dict | None]) -> None:

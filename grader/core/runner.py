@@ -75,6 +75,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
             fork=options.fork_worker,
         ),
         protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
+        forbidden_trees=confined_from(problem),
         forbidden=problem.forbidden_imports,
         track=problem.track_name,
     )
@@ -96,8 +97,27 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
     if picture is not None and problem.picture:
         report.picture = Picture(problem.picture, picture)
     report.output = CandidateOutput(session.output.text, session.output.total_bytes)
+    report.sandbox = sandbox_label(session.sandbox)
     report.duration_s = time.monotonic() - started
     return report
+
+
+def sandbox_label(status: dict | None) -> dict | str | None:
+    """The report's `sandbox` field: the kernel's layers in force, or "guard only" where none held."""
+    if status is None:
+        return None
+    kernel = status.get("files") or status.get("seccomp")
+    return {k: status[k] for k in SANDBOX_FIELDS if k in status} if kernel else "guard only"
+
+
+SANDBOX_FIELDS = ("landlock_abi", "files", "signals", "network", "processes", "seccomp")
+
+
+def confined_from(problem: Problem) -> tuple[Path, ...]:
+    """What the worker may never read: the checkout (solutions, hidden suites, the grader), the store."""
+    from grader.store import default_home
+
+    return (problem.root, Path(__file__).resolve().parents[1], default_home())
 
 
 def warm_up(problem: Problem) -> None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.core.preflight import refusal_note
 from grader.outcomes import CandidateCrashed, CandidateRaised, NotRun
-from grader.sandbox.client import CapturedOutput, Worker, WorkerConfig, WorkerDied, WorkerTimeout
+from grader.sandbox.client import STARTUP_TIMEOUT_S, CapturedOutput, Worker, WorkerConfig, WorkerDied, WorkerTimeout
 from grader.sandbox.protocol import Opaque, ProtocolError, Ref
 
 
@@ -48,7 +49,7 @@ def describe_raised(fn: str, raised: dict, memory_mb: int = 0) -> CandidateRaise
     if frames:
         last = frames[-1]
         text += f" (line {last['line']}, in {last['function']}: {last['code']})"
-    return CandidateRaised(text)
+    return CandidateRaised(text + refusal_note(raised))
 
 
 class WorkerSession:
@@ -61,11 +62,14 @@ class WorkerSession:
         timeout: float,
         config: WorkerConfig,
         protected: tuple[Path, ...] = (),
+        forbidden_trees: tuple[Path, ...] = (),
         forbidden: tuple[str, ...] = (),
         track: str = "",
     ) -> None:
         self.candidate, self.reference, self.functions = candidate, reference, functions
         self.protected, self.forbidden, self.track = protected, forbidden, track
+        self.forbidden_trees = forbidden_trees  # never readable by the worker, even inside a granted folder
+        self.sandbox: dict | None = None  # what the first worker's lockdown put in force
         self.timeout, self.config = timeout, config
         self.output = CapturedOutput()
         self.generation = 0
@@ -86,15 +90,9 @@ class WorkerSession:
 
     def load(self) -> LoadResult:
         self.start()
-        message = {
-            "op": "load",
-            "candidate": str(self.candidate),
-            "functions": self.functions,
-            "protected": [str(p) for p in self.protected],
-            "forbidden": list(self.forbidden),
-            "track": self.track,
-        }
+        message = {"op": "load", "candidate": str(self.candidate), "functions": self.functions}
         try:
+            self._lock_down()
             reply = self._worker.request(message, self.timeout + 10.0)
         except WorkerTimeout as exc:
             return LoadResult(False, {"type": "Timeout", "message": f"importing the file took longer than {exc.seconds:g} s"})
@@ -104,6 +102,23 @@ class WorkerSession:
         result = LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
         self.signatures = result.functions
         return result
+
+    def _lock_down(self) -> None:
+        """Have the fresh worker confine itself; its answer comes before any candidate code has run in it."""
+        message = {
+            "op": "lockdown",
+            "readable": [str(self.candidate)],
+            "forbidden_trees": [str(p) for p in self.forbidden_trees],
+            "protected": [str(p) for p in self.protected],
+            "forbidden": list(self.forbidden),
+            "track": self.track,
+        }
+        reply = self._worker.request(message, STARTUP_TIMEOUT_S)
+        status = reply.get("sandbox")
+        if not reply.get("ok") or not isinstance(status, dict):
+            raise ProtocolError("the worker could not confine itself")
+        if self.sandbox is None:
+            self.sandbox = status
 
     def close(self) -> None:
         if self._worker is not None:

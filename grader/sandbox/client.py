@@ -90,6 +90,22 @@ class _OutputDrain(threading.Thread):
             self.sink.total_bytes += len(chunk)
 
 
+# What the worker's environment may hold, from the grader's: locale and home (some libraries read them).
+# Anything else (NORMKATA_HOME, tokens, credentials) stays out of reach of the candidate's code.
+PASSED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE")
+WORKER_CWD = "/"  # nothing there is readable once the worker is confined; never the checkout
+
+
+def worker_environment(config: "WorkerConfig") -> dict[str, str]:
+    """The worker's whole environment: an allow-list, the grader's settings, and where to import `grader` from."""
+    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+    env.update(config.env)
+    env["NORMKATA_WORKER_MEMORY_MB"] = str(config.memory_mb)
+    # The package may be an editable install or just a checkout: make it importable either way.
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
     memory_mb: int = 0
@@ -162,14 +178,9 @@ class Worker:
     """One live worker process. Not thread-safe: one request at a time, as the grading run makes them."""
 
     def __init__(self, config: WorkerConfig, output: CapturedOutput) -> None:
-        env = dict(os.environ)
-        env.update(config.env)
-        env["NORMKATA_WORKER_MEMORY_MB"] = str(config.memory_mb)
-        # The package may be an editable install or just a checkout on sys.path: make it importable either way.
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = package_root + os.pathsep + env.get("PYTHONPATH", "")
+        env = worker_environment(config)
         if config.fork:
-            self.process = _ForkedProcess(env, package_root)
+            self.process = _ForkedProcess(env, WORKER_CWD)
         else:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "grader.sandbox.worker"],
@@ -178,7 +189,7 @@ class Worker:
                 stderr=subprocess.PIPE,
                 start_new_session=True,
                 env=env,
-                cwd=package_root,
+                cwd=WORKER_CWD,
             )
         self._write_fd = self.process.stdin.fileno()
         self._read_fd = self.process.stdout.fileno()

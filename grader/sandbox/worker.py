@@ -20,6 +20,7 @@ import traceback
 from types import ModuleType
 from typing import Any
 
+from grader.sandbox import guard, lockdown
 from grader.sandbox.bench import run_benchmark
 from grader.sandbox.protocol import HEADER, Opaque, Ref, TensorArg, dumps, loads_trusted
 
@@ -91,6 +92,7 @@ class Worker:
         self.channel = channel
         self.candidate: ModuleType | None = None
         self.reference: ModuleType | None = None
+        self.sandbox: dict | None = None  # what lockdown.lock_down put in force
         self.results: dict[int, Any] = {}
         self.next_handle = 1
 
@@ -170,11 +172,22 @@ class Worker:
         }
 
     # ----------------------------------------------------------------- operations
-    def op_load(self, request: dict) -> dict:
-        from grader.sandbox import guard
+    def op_lockdown(self, request: dict) -> dict:
+        """Confine this process before any candidate code runs; the reply is the last one that code cannot forge.
 
+        The kernel's limits (lockdown.py) hold whatever the candidate does; the audit hook (guard.py) adds
+        the problem's import constraint, and stands in for the file limits where the kernel has no Landlock.
+        """
+        if self.sandbox is None:
+            self.sandbox = lockdown.lock_down(request["readable"], request["forbidden_trees"])
+            protected = () if self.sandbox["files"] else request.get("protected", ())
+            guard.install(protected, request["readable"][0], request.get("forbidden", ()), request.get("track", ""))
+        return {"ok": True, "sandbox": self.sandbox}
+
+    def op_load(self, request: dict) -> dict:
+        if self.sandbox is None:
+            return {"ok": False, "raised": {"type": "SandboxError", "message": "the worker was not locked down"}}
         sys.dont_write_bytecode = True  # never leave __pycache__ folders beside the candidate's file
-        guard.install(request.get("protected", ()), request["candidate"], request.get("forbidden", ()), request.get("track", ""))
         try:
             self.candidate = self._import(request["candidate"], "candidate")
         except BaseException as exc:  # noqa: BLE001 - SystemExit/KeyboardInterrupt at import are the candidate's too
@@ -320,6 +333,7 @@ def main() -> None:
             sys.modules["torch"].set_num_threads(1)  # as OMP_NUM_THREADS=1 asks, also when forked from a grader
             warm_up()
 
+    lockdown.prepare()  # its bindings are imported now: after the lockdown, only the Python installation is readable
     channel.send({"ok": True, "ready": True, "pid": os.getpid()})
     Worker(channel).serve()
 

@@ -1,7 +1,9 @@
 # hostile: reads the hidden suite at import time
 # within: 10
 # expect: error/load: off limits while grading
-SUITE = open('problems/layernorm/hidden/test_layernorm.py').read()
+import pathlib
+
+SUITE = (pathlib.Path(__file__).resolve().parents[3] / 'problems/layernorm/hidden/test_layernorm.py').read_text()
 """Reference solution for layernorm.
 
 The cache keeps x_hat and rstd = 1/sqrt(var + eps) per row: all the backward pass needs, and it makes the

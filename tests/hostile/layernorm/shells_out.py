@@ -1,6 +1,6 @@
 # hostile: runs a shell command to read the reference
 # within: 10
-# expect: fail: starting other programs is not allowed
+# expect: fail: starting other programs is not allowed|start no programs
 """Reference solution for layernorm.
 
 The cache keeps x_hat and rstd = 1/sqrt(var + eps) per row: all the backward pass needs, and it makes the
