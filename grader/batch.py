@@ -1,9 +1,10 @@
 """Grading many submissions of one problem at once: course staff, hiring teams, and our own mutation tests.
 
 Each file is graded in its own process, forked from this one after the heavy imports (pytest, the kit,
-torch for its track) are done, so a file costs its checks and its worker's start, not a fresh grader.
-Each fork runs the ordinary `grade()`, with its own worker for the candidate's code, so one broken or
-hanging submission can only use up its own timeouts. At most `jobs` files are graded at a time.
+torch for its track), so a file costs its checks and its worker's start, not a fresh grader. Each fork runs
+the ordinary `grade()`; its worker for the candidate's code comes from a zygote (grader.sandbox.zygote), a
+clean process with the worker's imports done, so one broken or hanging submission can only use up its own
+timeouts and no submission's code shares memory with the grader. At most `jobs` files are graded at a time.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from grader.catalog import Problem
-from grader.core.runner import WORKER_ENV, GradeOptions, grade, warm_up
+from grader.core.runner import WORKER_ENV, GradeOptions, grade, warm_up, worker_config
 from grader.model import GradeReport
+from grader.sandbox.zygote import Zygote
 
 # A grading run bounds itself (every call has a timeout); this only catches a grader process that is
 # itself stuck, so it is generous: the worst-case run of a file is about 15 timeouts long.
@@ -73,11 +75,22 @@ def grade_batch(
     on_done: Callable[[BatchResult], None] = lambda result: None,
 ) -> list[BatchResult]:
     """Grade every file, `jobs` at a time; results come back in the order of `files`."""
-    # Single-threaded BLAS and torch before they are imported: their thread pools do not survive a fork,
-    # and the workers are forked from here, with every import already done (grader.sandbox.client).
-    os.environ.update(dict(WORKER_ENV))
-    warm_up(problem)  # imported once here, inherited by every fork
-    options = dataclasses.replace(options, fork_worker=True)
+    # The workers come from a zygote started before anything of the grading is imported here (the kit's
+    # formulas must never be in a worker's memory); the graders are forked from this process, after its
+    # imports, with single-threaded BLAS and torch (their thread pools do not survive a fork).
+    zygote = Zygote(worker_config(problem, options))
+    try:
+        os.environ.update(dict(WORKER_ENV))
+        warm_up(problem)  # imported once here, inherited by every grader's fork
+        options = dataclasses.replace(options, zygote_fd=zygote.fd)
+        return _grade_all(problem, files, options, jobs, on_done)
+    finally:
+        zygote.close()
+
+
+def _grade_all(
+    problem: Problem, files: list[Path], options: GradeOptions, jobs: int, on_done: Callable[[BatchResult], None]
+) -> list[BatchResult]:
     context = multiprocessing.get_context("fork")
     results = {i: BatchResult(path) for i, path in enumerate(files)}
     pending = list(range(len(files)))

@@ -40,7 +40,7 @@ class GradeOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     speed: bool = True  # False: the speed row is reported as not run (a quicker loop while iterating)
-    fork_worker: bool = False  # fork the worker from this process (batch grading: imports already done)
+    zygote_fd: int | None = None  # workers come from this zygote (batch grading: imports already done)
 
 
 UNUSED_PYTEST_PLUGINS = (
@@ -51,6 +51,14 @@ UNUSED_PYTEST_PLUGINS = (
 
 def new_seed() -> int:
     return random.SystemRandom().randrange(100_000)
+
+
+def worker_config(problem: Problem, options: GradeOptions) -> WorkerConfig:
+    return WorkerConfig(
+        memory_mb=options.memory_mb,
+        env=WORKER_ENV + (("NORMKATA_WORKER_PRELOAD", ",".join(problem.preload)),),
+        zygote_fd=options.zygote_fd,
+    )
 
 
 def load_reference(problem: Problem) -> ModuleType:
@@ -69,11 +77,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         problem.solution,
         list(problem.functions),
         timeout=options.timeout_s,
-        config=WorkerConfig(
-            memory_mb=options.memory_mb,
-            env=WORKER_ENV + (("NORMKATA_WORKER_PRELOAD", ",".join(problem.preload)),),
-            fork=options.fork_worker,
-        ),
+        config=worker_config(problem, options),
         protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
         forbidden_trees=confined_from(problem),
         forbidden=problem.forbidden_imports,

@@ -110,68 +110,9 @@ def worker_environment(config: "WorkerConfig") -> dict[str, str]:
 class WorkerConfig:
     memory_mb: int = 0
     env: tuple[tuple[str, str], ...] = ()
-    # Fork the worker from this process instead of starting a fresh interpreter: it inherits the imports
-    # done here (torch takes ~2 s to import). `grade batch` uses it; see _ForkedProcess.
-    fork: bool = False
-
-
-class _ForkedProcess:
-    """A worker forked from the grading process, behind the part of Popen's interface Worker uses.
-
-    The child starts a new session, keeps only its three pipes (every other descriptor of the grader,
-    such as a batch's result pipe, is closed before candidate code could reach it), then runs the
-    worker's main(). Only safe from a process that has not started other threads' work in C libraries:
-    `grade batch` forks its graders and their workers with single-threaded BLAS and torch.
-    """
-
-    def __init__(self, env: dict[str, str], cwd: str) -> None:
-        pipes = [os.pipe() for _ in range(3)]  # (read, write) for the worker's stdin, stdout, stderr
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child's code runs in another process
-            try:
-                os.setsid()
-                os.dup2(pipes[0][0], 0)
-                os.dup2(pipes[1][1], 1)
-                os.dup2(pipes[2][1], 2)
-                os.closerange(3, 1 << 16)
-                os.environ.clear()
-                os.environ.update(env)
-                os.chdir(cwd)
-                from grader.sandbox import worker
-
-                worker.main()
-            finally:
-                os._exit(0)
-        os.close(pipes[0][0])
-        os.close(pipes[1][1])
-        os.close(pipes[2][1])
-        self.pid, self.returncode = pid, None
-        self.stdin = os.fdopen(pipes[0][1], "wb", buffering=0)
-        self.stdout = os.fdopen(pipes[1][0], "rb", buffering=0)
-        self.stderr = os.fdopen(pipes[2][0], "rb", buffering=0)
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("worker", timeout)
-            time.sleep(0.005)
-        return self.returncode
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    # Ask this zygote (grader.sandbox.zygote) for the worker instead of starting a fresh interpreter: its
+    # forks have the imports done (torch takes ~2 s to import) and nothing of the grader. `grade batch` does.
+    zygote_fd: int | None = None
 
 
 class Worker:
@@ -179,8 +120,10 @@ class Worker:
 
     def __init__(self, config: WorkerConfig, output: CapturedOutput) -> None:
         env = worker_environment(config)
-        if config.fork:
-            self.process = _ForkedProcess(env, WORKER_CWD)
+        if config.zygote_fd is not None:
+            from grader.sandbox.zygote import ZygoteProcess
+
+            self.process = ZygoteProcess(config.zygote_fd, STARTUP_TIMEOUT_S)
         else:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "grader.sandbox.worker"],

@@ -61,7 +61,7 @@ class _Channel:
         return b"".join(chunks)
 
 
-def _isolate_stdio() -> _Channel:
+def isolate_stdio() -> _Channel:
     channel = _Channel(os.dup(0), os.dup(1))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -320,9 +320,8 @@ class Worker:
                 self.channel.send(reply)
 
 
-def main() -> None:
-    channel = _isolate_stdio()
-    _apply_limits(int(os.environ.get("NORMKATA_WORKER_MEMORY_MB", "0")))
+def boot() -> None:
+    """The imports every worker needs, done before the candidate's code and before the lockdown."""
     import numpy  # noqa: F401 - imported before the candidate so its import time is not billed to any call
 
     for module in filter(None, os.environ.get("NORMKATA_WORKER_PRELOAD", "").split(",")):
@@ -330,12 +329,22 @@ def main() -> None:
         if module == "torch":
             from grader.sandbox.torch_ops import warm_up
 
-            sys.modules["torch"].set_num_threads(1)  # as OMP_NUM_THREADS=1 asks, also when forked from a grader
+            sys.modules["torch"].set_num_threads(1)  # as OMP_NUM_THREADS=1 asks, also in a zygote's forks
             warm_up()
-
     lockdown.prepare()  # its bindings are imported now: after the lockdown, only the Python installation is readable
+
+
+def run(channel: _Channel) -> None:
+    """Serve the grader on the private descriptors, after boot() (here or in the zygote that forked us)."""
+    _apply_limits(int(os.environ.get("NORMKATA_WORKER_MEMORY_MB", "0")))
     channel.send({"ok": True, "ready": True, "pid": os.getpid()})
     Worker(channel).serve()
+
+
+def main() -> None:
+    channel = isolate_stdio()
+    boot()
+    run(channel)
 
 
 if __name__ == "__main__":
