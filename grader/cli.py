@@ -22,6 +22,17 @@ class KataGroup(click.Group):
             return "run", self.commands["run"], args
         return super().resolve_command(ctx, args)
 
+    def invoke(self, ctx: click.Context):
+        """A signal that stops a command ends it with 128 + the signal's number (130 for Ctrl-C), not 1."""
+        from grader.core.interrupts import Interrupted, exit_status
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            signame = exc.signame if isinstance(exc, Interrupted) else "SIGINT"
+            click.echo(f"interrupted ({signame})", err=True)
+            ctx.exit(exit_status(signame))
+
 
 def _catalog() -> Catalog:
     return Catalog()
@@ -37,6 +48,25 @@ def _problem_or_usage_error(slug: str):
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         raise click.UsageError(f"no problem named {slug!r}.{hint} `grade list` shows them all.")
     return problem
+
+
+UNSANDBOXED_HELP = (
+    "Grade even where the kernel sandbox (Landlock and seccomp, Linux) is missing: the candidates' code could then read "
+    "the reference solutions, change other files and signal other processes."
+)
+
+
+def _require_sandbox(command: str, allowed_without: bool) -> None:
+    """Batch grading and interviews decide about people: without the kernel sandbox they run only when asked to."""
+    from grader.sandbox.lockdown import kernel_support, missing_protections
+
+    missing = missing_protections(kernel_support())
+    if missing and not allowed_without:
+        raise click.UsageError(
+            f"{command} runs candidates' code only inside the kernel sandbox, and this system cannot confine its "
+            f"{', '.join(missing)} (Landlock needs Linux 5.13+, and libseccomp). Pass --allow-unsandboxed to go ahead "
+            "without it; the reports will say so."
+        )
 
 
 def _require_track(problem) -> None:
@@ -70,7 +100,8 @@ def main() -> None:
       grade batch layernorm subs/     grade many submissions in parallel: leaderboard, CSV, JSON
       grade session start ...         a timed interview: workspace, recorded attempts, report
 
-    Exit status: 0 every check passed, 1 some check failed, 2 the command itself was wrong.
+    Exit status: 0 every check passed, 1 some check failed, 2 the command itself was wrong, 128 + N a signal
+    stopped it (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): an interrupted grading is never a pass.
     """
 
 
@@ -108,7 +139,8 @@ def run(
     if not target.is_file():
         raise click.UsageError(f"{target} does not exist.")
     options = GradeOptions(
-        seed=new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb, speed=not no_speed
+        seed=new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb, speed=not no_speed,
+        require_sandbox=session is not None and not session.unsandboxed,
     )
     report = grade(problem, target.resolve(), options)
     report.file = _shown_path(target)
@@ -128,7 +160,13 @@ def run(
             console.print(note)
     if plot is not None:
         _save_plot(report, plot)
-    sys.exit(0 if report.all_passed else 1)
+    sys.exit(_exit_status(report))
+
+
+def _exit_status(report) -> int:
+    from grader.core.interrupts import exit_status
+
+    return exit_status(report.interrupted) if report.interrupted else 0 if report.all_passed else 1
 
 
 def _check_plot(problem, plot: Path) -> None:
@@ -209,9 +247,10 @@ def _shown_path(path: Path) -> str:
 @click.option("--no-speed", is_flag=True, help="Leave the speed rows out (a faster batch).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the leaderboard as CSV here [default: normkata-batch-PROBLEM.csv].")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), help="Write every report as JSON here ('-': stdout, and no table) [default: normkata-batch-PROBLEM.json].")
+@click.option("--allow-unsandboxed", is_flag=True, help=UNSANDBOXED_HELP)
 def batch(
     problem_name: str, paths: tuple[Path, ...], jobs: int, seed: int | None, timeout: float | None, memory_mb: int, no_speed: bool,
-    csv_path: Path | None, json_path: Path | None,
+    csv_path: Path | None, json_path: Path | None, allow_unsandboxed: bool,
 ) -> None:
     """Grade many submissions of PROBLEM in parallel: files, or folders of them.
 
@@ -234,12 +273,14 @@ def batch(
 
     problem = _problem_or_usage_error(problem_name)
     _require_track(problem)
+    _require_sandbox("grade batch", allow_unsandboxed)
     try:
         files = discover(problem, paths)
     except BatchInputError as exc:
         raise click.UsageError(str(exc)) from None
     options = GradeOptions(
-        seed=new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb, speed=not no_speed
+        seed=new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb, speed=not no_speed,
+        require_sandbox=not allow_unsandboxed,
     )
     to_stdout = str(json_path) == "-"
     started = time.monotonic()
@@ -404,13 +445,15 @@ def session() -> None:
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Where to create the workspace [default: ./normkata-session-CANDIDATE].")
 @click.option("--feedback", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
               help="What the candidate sees when grading: summary = examples, contract and speed rows in full, hidden and gradcheck rows as counts; full = every row.")
-def session_start(candidate: str, problem_list: str, minutes: int, directory: Path | None, feedback: str) -> None:
+@click.option("--allow-unsandboxed", is_flag=True, help=UNSANDBOXED_HELP + " Recorded in the session and its report.")
+def session_start(candidate: str, problem_list: str, minutes: int, directory: Path | None, feedback: str, allow_unsandboxed: bool) -> None:
     """Create a candidate workspace (specs and stubs only) and start the clock."""
     from grader.sessions import SessionError, start_session
 
+    _require_sandbox("an interview session", allow_unsandboxed)
     slugs = [s.strip() for s in problem_list.split(",") if s.strip()]
     try:
-        info = start_session(_catalog(), candidate, slugs, minutes, directory, feedback)
+        info = start_session(_catalog(), candidate, slugs, minutes, directory, feedback, unsandboxed=allow_unsandboxed)
     except SessionError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Session {info.id} for {candidate}: {minutes} minutes, started now.")
@@ -462,8 +505,13 @@ def session_report(workspace: Path | None, fmt: str, output: Path | None, seed: 
     catalog = _catalog()
 
     def grade_file(problem, path: Path):
-        options = GradeOptions(seed=seed, timeout_s=problem.timeout_s)
+        options = GradeOptions(seed=seed, timeout_s=problem.timeout_s, require_sandbox=not info.unsandboxed)
         report = grade(problem, path.resolve(), options)
+        if report.interrupted:  # stop here: nothing is recorded, and no report that looks complete is written
+            from grader.core.interrupts import Interrupted
+
+            click.echo(f"grading {problem.slug} was interrupted; no report written", err=True)
+            raise Interrupted(report.interrupted)
         report.file, report.title = f"{problem.slug}/{path.name}", problem.title
         return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -17,6 +18,22 @@ class Status(str, Enum):
     FAIL = "fail"  # the candidate's code ran and was wrong, or raised
     ERROR = "error"  # could not run to an answer: the file did not load, a hang, a crash
     SKIP = "skip"  # not run, because an earlier failure made it moot; counts as not passed
+
+
+# The message of a row whose check never ran to the end: its status stays "skip", or is "error" when the
+# grading was interrupted. A row only passes once pytest reports every phase of its check passed.
+NOT_RUN = "not run"
+
+
+def finite_json(value: Any) -> Any:
+    """`value` with every float JSON cannot carry (NaN, ±inf: a speed ratio, a picture's numbers) as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value
 
 
 @dataclass
@@ -81,6 +98,9 @@ class GradeReport:
     # What confined the candidate's code: the kernel's layers (see grader.sandbox.lockdown), "guard only"
     # where the system has none, None where no candidate code ran.
     sandbox: dict[str, Any] | str | None = None
+    # The signal that interrupted the grading ("SIGINT", "SIGTERM", "SIGHUP"), else None. Its error row
+    # keeps the report from passing; the command exits with 128 + the signal's number.
+    interrupted: str | None = None
 
     @property
     def passed(self) -> int:
@@ -112,10 +132,11 @@ class GradeReport:
             output=CandidateOutput(output.get("text", ""), output.get("total_bytes", 0)),
             picture=Picture(**data["picture"]) if data.get("picture") else None,
             sandbox=data.get("sandbox"),
+            interrupted=data.get("interrupted"),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return finite_json({
             "schema_version": SCHEMA_VERSION,
             "problem": self.problem,
             "file": self.file,
@@ -128,4 +149,5 @@ class GradeReport:
             "output": {"text": self.output.text, "total_bytes": self.output.total_bytes, "truncated": self.output.truncated},
             "picture": self.picture.to_json() if self.picture else None,
             "sandbox": self.sandbox,
-        }
+            "interrupted": self.interrupted,
+        })

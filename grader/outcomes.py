@@ -39,3 +39,9 @@ class NotRun(CheckOutcome):
     """Skipped because an earlier failure (a hang, a crash, a file that does not load) makes it moot."""
 
     status = "skip"
+
+
+class MeasurementError(CheckOutcome):
+    """A figure could not be measured, or came out as no figure at all (NaN, infinite, absurd): never a pass."""
+
+    status = "error"

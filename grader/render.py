@@ -33,7 +33,7 @@ MARKS = {
 
 
 def report_json(report: GradeReport) -> str:
-    return json.dumps(report.to_json(), ensure_ascii=False)
+    return json.dumps(report.to_json(), ensure_ascii=False, allow_nan=False)
 
 
 def _fmt_time(seconds: float) -> str:

@@ -54,6 +54,7 @@ class SessionInfo:
     feedback: str
     workspace: Path
     db: Path
+    unsandboxed: bool = False  # started with --allow-unsandboxed: gradings may run without the kernel sandbox
 
     @property
     def deadline(self) -> float:
@@ -100,7 +101,8 @@ def _slug(name: str) -> str:
 
 
 def start_session(
-    catalog: Catalog, candidate: str, slugs: list[str], minutes: int, directory: Path | None, feedback: str, home: Path | None = None
+    catalog: Catalog, candidate: str, slugs: list[str], minutes: int, directory: Path | None, feedback: str, home: Path | None = None,
+    unsandboxed: bool = False,
 ) -> SessionInfo:
     problems = []
     for slug in slugs:
@@ -117,12 +119,13 @@ def start_session(
     if workspace.exists() and any(workspace.iterdir()):
         raise SessionError(f"{workspace} exists and is not empty; choose another --dir")
     db = (home or default_home()) / "sessions" / f"{session_id}.db"
-    info = SessionInfo(session_id, candidate, tuple(p.slug for p in problems), minutes, time.time(), feedback, workspace, db)
+    info = SessionInfo(session_id, candidate, tuple(p.slug for p in problems), minutes, time.time(), feedback, workspace, db, unsandboxed)
     _write_workspace(info, problems)
     with closing(_connect(db)) as connection, connection:
         connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
             ("id", info.id), ("candidate", candidate), ("problems", json.dumps(info.problems)), ("minutes", str(minutes)),
             ("started_at", repr(info.started_at)), ("feedback", feedback), ("workspace", str(workspace)),
+            ("unsandboxed", "1" if unsandboxed else "0"),
         ])  # fmt: skip
     return info
 
@@ -179,7 +182,7 @@ def load_session(marker: Path) -> SessionInfo:
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
     return SessionInfo(
         meta["id"], meta["candidate"], tuple(json.loads(meta["problems"])), int(meta["minutes"]), float(meta["started_at"]),
-        meta["feedback"], marker.parent.resolve(), db,
+        meta["feedback"], marker.parent.resolve(), db, meta.get("unsandboxed") == "1",
     )  # fmt: skip
 
 

@@ -4,6 +4,10 @@ pytest runs in the grader's process, once per grading run (`grader.core.runner`)
 to `pytest.main(plugins=[...])`. It supplies the fixtures suites use (`candidate`, `reference`, `rng`,
 `seed`, `worker`, `problem`, `report`, `shared`), orders checks by category, and keeps one row per test:
 the worst phase wins, and each outcome exception (`grader.outcomes`) sets the row's status and message.
+
+Rows fail closed: each starts as "not run" and passes only once pytest has reported its setup, its call
+and its teardown passed. A run pytest did not finish (an interruption) can leave no row passing that did
+not earn it; `results` turns the rows it never reached into error rows.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pytest
 from grader.catalog import Problem
 from grader.core.candidate import Candidate
 from grader.core.session import WorkerSession
-from grader.model import CATEGORIES, CheckResult, Status
+from grader.model import CATEGORIES, NOT_RUN, CheckResult, Status
 from grader.outcomes import CheckOutcome
 
 _SEVERITY = {Status.PASS: 0, Status.SKIP: 1, Status.FAIL: 2, Status.ERROR: 3}
@@ -54,11 +58,15 @@ class GradingContext:
     skipped_categories: tuple[str, ...] = ()  # asked not to run (`--no-speed`)
 
 
+_PHASES = frozenset({"setup", "call", "teardown"})
+
+
 @dataclass
 class _Row:
-    result: CheckResult
+    result: CheckResult  # "not run" until a phase fails or every phase has passed
     notes: RowNotes = field(default_factory=RowNotes)
-    finished: bool = False
+    finished: bool = False  # the row's outcome is known
+    passed: set[str] = field(default_factory=set)  # the phases pytest reported passed
 
 
 def _row_name(item: pytest.Item) -> str:
@@ -146,10 +154,10 @@ class GradingPlugin:
                 self.suite_errors.append(f"{item.nodeid}: category {name!r} is not one of {', '.join(CATEGORIES[1:])}")
         items.sort(key=lambda it: CATEGORIES.index(self._category(it)))
         for item in items:
-            self.rows[item.nodeid] = _Row(CheckResult(_row_name(item), self._category(item), Status.PASS))
+            self.rows[item.nodeid] = _Row(CheckResult(_row_name(item), self._category(item), Status.SKIP, message=NOT_RUN))
         if self.context.blocked is not None:
             for row in self.rows.values():
-                row.result.status, row.result.message = Status.SKIP, "not run: the file could not be loaded"
+                row.result.status, row.result.message = Status.SKIP, f"{NOT_RUN}: the file could not be loaded"
                 row.finished = True
             items[:] = []
         for item in [it for it in items if self._category(it) in self.context.skipped_categories]:
@@ -164,7 +172,7 @@ class GradingPlugin:
     # ------------------------------------------------------------------ outcomes
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-        yield
+        outcome = yield
         row = self.rows.get(item.nodeid)
         if row is None:
             return
@@ -174,12 +182,19 @@ class GradingPlugin:
             if _SEVERITY[status] > _SEVERITY[row.result.status] or not row.finished:
                 row.result.status, row.result.message = status, message
             row.finished = True
-        elif call.when == "call" and not row.finished:
-            row.result.status, row.result.message = Status.PASS, row.notes.text
-            row.finished = True
+        elif outcome.get_result().passed:
+            row.passed.add(call.when)
+            if row.passed == _PHASES and not row.finished:
+                row.result.status, row.result.message = Status.PASS, row.notes.text
+                row.finished = True
 
     # ------------------------------------------------------------------ results
-    def results(self) -> list[CheckResult]:
+    def results(self, stopped: str | None = None) -> list[CheckResult]:
+        """Every row. When the run was `stopped` before its end (why, in words), the rows it did not
+        finish are errors: their checks may have been about to fail. Otherwise they stay "not run"."""
+        for row in self.rows.values():
+            if stopped is not None and not row.finished:
+                row.result.status, row.result.message = Status.ERROR, f"{NOT_RUN}: {stopped}"
         return [row.result for row in self.rows.values()]
 
     def speed_ratio(self) -> float | None:

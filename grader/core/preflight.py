@@ -80,7 +80,7 @@ def describe_load_error(raised: dict) -> str:
     where = f" (line {frames[-1]['line']}: {frames[-1]['code']})" if frames else ""
     if raised.get("is_exit"):
         return f"the file called sys.exit({message}) while being imported{where}"
-    if kind in ("Timeout", "Crash"):
+    if kind in ("Timeout", "Crash", "Sandbox"):
         return message
     return f"importing the file raised {kind}: {message}{where}{refusal_note(raised)}"
 

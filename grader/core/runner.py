@@ -15,9 +15,10 @@ from types import ModuleType
 from typing import Any
 
 from grader.catalog import Problem
+from grader.core import interrupts
 from grader.core.preflight import LoadFailure, check_functions, check_source, describe_load_error
 from grader.core.session import WorkerSession
-from grader.model import CandidateOutput, CheckResult, GradeReport, Picture, Status
+from grader.model import NOT_RUN, CandidateOutput, CheckResult, GradeReport, Picture, Status
 from grader.sandbox.client import WorkerConfig
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -41,6 +42,7 @@ class GradeOptions:
     memory_mb: int = DEFAULT_MEMORY_MB
     speed: bool = True  # False: the speed row is reported as not run (a quicker loop while iterating)
     zygote_fd: int | None = None  # workers come from this zygote (batch grading: imports already done)
+    require_sandbox: bool = False  # batch and interview gradings: no candidate code runs unconfined
 
 
 UNUSED_PYTEST_PLUGINS = (
@@ -74,29 +76,38 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
     report = GradeReport(problem=problem.slug, title=problem.title, file=str(file), seed=options.seed)
     session = WorkerSession(
         file,
-        problem.solution,
+        problem.solution if options.speed else None,  # the speed row's other side, in a worker of its own
         list(problem.functions),
         timeout=options.timeout_s,
         config=worker_config(problem, options),
         protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
         forbidden_trees=confined_from(problem),
+        require_sandbox=options.require_sandbox,
         forbidden=problem.forbidden_imports,
         track=problem.track_name,
     )
     blocked: str | None = None
-    try:
+    rows, speed_ratio, picture = [], None, None
+    with interrupts.trapped() as trap:
         try:
-            check_source(problem, file)
-            session.start()
-            warm_up(problem)  # the worker boots (imports NumPy, and torch for its track) meanwhile, on the other core
-            blocked = _load(problem, session)
-        except LoadFailure as failure:
-            blocked = str(failure)
-        rows, speed_ratio, picture = _run_suite(problem, session, options, blocked)
-    finally:
-        session.close()
+            try:
+                try:
+                    check_source(problem, file)
+                    session.start()
+                    warm_up(problem)  # the worker boots (imports NumPy, and torch for its track) meanwhile, on the other core
+                    blocked = _load(problem, session)
+                except LoadFailure as failure:
+                    blocked = str(failure)
+                rows, speed_ratio, picture = _run_suite(problem, session, options, blocked, trap)
+            finally:
+                session.close()
+        except interrupts.Interrupted:
+            session.close()  # again: the interruption may have cut the first one short
     if blocked is not None:
         rows.insert(0, CheckResult("load the file", "load", Status.ERROR, 0.0, blocked))
+    if trap.received is not None:
+        report.interrupted = trap.received
+        rows.insert(0, _interrupted_row(trap.received, rows))
     report.checks, report.speed_ratio = rows, speed_ratio
     if picture is not None and problem.picture:
         report.picture = Picture(problem.picture, picture)
@@ -148,8 +159,31 @@ def _load(problem: Problem, session: WorkerSession) -> str | None:
     return None
 
 
+def _interrupted_row(signame: str, rows: list[CheckResult]) -> CheckResult:
+    """The row that keeps an interrupted grading from ever adding up to a pass, and says why."""
+    unfinished = sum(row.status is Status.ERROR and row.message.startswith(NOT_RUN) for row in rows)
+    detail = f"; {unfinished} checks did not run" if unfinished else ""
+    return CheckResult(
+        "the grading ran to the end", "load", Status.ERROR, 0.0,
+        f"grading was interrupted: the grader received {signame} and stopped{detail}. An interrupted grading "
+        "is never a pass: grade again to get a full scorecard",
+    )  # fmt: skip
+
+
+def _stopped(code: int, trap: interrupts.SignalTrap) -> str | None:
+    """Why pytest did not run every check to the end (None: it did). Only OK and TESTS_FAILED are finished runs."""
+    import pytest
+
+    if trap.received is not None:
+        return f"grading was interrupted ({trap.received} received by the grader)"
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return None
+    name = pytest.ExitCode(code).name if code in iter(pytest.ExitCode) else str(code)
+    return f"grading was interrupted (pytest stopped with {name})"
+
+
 def _run_suite(
-    problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None
+    problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None, trap: interrupts.SignalTrap
 ) -> tuple[list[CheckResult], float | None, Any]:
     """The rows, the speed ratio, and the data a check attached for the problem's picture."""
     import pytest
@@ -176,8 +210,9 @@ def _run_suite(
     log = io.StringIO()
     with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         code = pytest.main(args, plugins=[plugin])
-    rows = plugin.results()
-    problems = plugin.suite_errors or ([] if rows else [f"pytest exited with {code} and collected no checks"])
+    stopped = _stopped(code, trap)
+    rows = plugin.results(stopped)
+    problems = plugin.suite_errors or ([] if rows or stopped else [f"pytest exited with {code} and collected no checks"])
     if problems:
         detail = "; ".join(problems) + " (a bug in the problem's hidden suite, not in your code)"
         rows.insert(0, CheckResult("hidden suite", "load", Status.ERROR, 0.0, detail))

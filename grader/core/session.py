@@ -13,7 +13,10 @@ from typing import Any
 
 from grader.core.preflight import refusal_note
 from grader.outcomes import CandidateCrashed, CandidateRaised, NotRun
+from grader.sandbox import replies
 from grader.sandbox.client import STARTUP_TIMEOUT_S, CapturedOutput, Worker, WorkerConfig, WorkerDied, WorkerTimeout
+from grader.sandbox.lockdown import missing_protections
+from grader.sandbox.meter import ProcessGone, ProcessMeter
 from grader.sandbox.protocol import Opaque, ProtocolError, Ref
 
 
@@ -27,7 +30,7 @@ class LoadResult:
 @dataclass
 class CallResult:
     value: Any
-    elapsed: float
+    elapsed: float  # the worker's CPU seconds over the request, counted by the kernel
     args_after: list | None = None
     kwargs_after: dict | None = None
     args_ref: Ref | None = None  # the call's arguments, still held by the worker (with return_args)
@@ -52,6 +55,10 @@ def describe_raised(fn: str, raised: dict, memory_mb: int = 0) -> CandidateRaise
     return CandidateRaised(text + refusal_note(raised))
 
 
+class SandboxMissing(Exception):
+    """The kernel sandbox was required and did not hold: the candidate's file is not loaded at all."""
+
+
 class WorkerSession:
     def __init__(
         self,
@@ -65,15 +72,18 @@ class WorkerSession:
         forbidden_trees: tuple[Path, ...] = (),
         forbidden: tuple[str, ...] = (),
         track: str = "",
+        require_sandbox: bool = False,
     ) -> None:
         self.candidate, self.reference, self.functions = candidate, reference, functions
         self.protected, self.forbidden, self.track = protected, forbidden, track
         self.forbidden_trees = forbidden_trees  # never readable by the worker, even inside a granted folder
         self.sandbox: dict | None = None  # what the first worker's lockdown put in force
+        self.require_sandbox = require_sandbox  # refuse to load candidate code where the kernel cannot confine it
         self.timeout, self.config = timeout, config
         self.output = CapturedOutput()
         self.generation = 0
         self._worker: Worker | None = None
+        self._reference_worker: WorkerSession | None = None
         self._loaded = False
         self._broken: dict[str, str] = {}
         self._origins: dict[int, tuple[Any, int, Ref]] = {}
@@ -82,23 +92,29 @@ class WorkerSession:
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        """Spawn the worker now; it boots (imports NumPy) while the grader does its own set-up."""
+        """Spawn the worker now; it boots (imports NumPy) while the grader does its own set-up. Given a
+        reference solution (the speed row will run), the reference's worker boots meanwhile too."""
         if self._worker is None or not self._worker.alive:
             self._worker = Worker(self.config, self.output)
             self.generation += 1
             self._loaded = False
+        if self.reference is not None:
+            self.reference_worker().start()
 
     def load(self) -> LoadResult:
         self.start()
         message = {"op": "load", "candidate": str(self.candidate), "functions": self.functions}
         try:
             self._lock_down()
-            reply = self._worker.request(message, self.timeout + 10.0)
+            reply = replies.check(replies.load(self.functions), self._worker.request(message, self.timeout + 10.0))
         except WorkerTimeout as exc:
             return LoadResult(False, {"type": "Timeout", "message": f"importing the file took longer than {exc.seconds:g} s"})
         except (WorkerDied, ProtocolError) as exc:
             return LoadResult(False, {"type": "Crash", "message": f"{exc} while importing the file"})
-        self._loaded = bool(reply.get("ok"))
+        except SandboxMissing as exc:
+            self.close()
+            return LoadResult(False, {"type": "Sandbox", "message": str(exc)})
+        self._loaded = reply["ok"]
         result = LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
         self.signatures = result.functions
         return result
@@ -119,10 +135,42 @@ class WorkerSession:
             raise ProtocolError("the worker could not confine itself")
         if self.sandbox is None:
             self.sandbox = status
+        missing = missing_protections(status)
+        if self.require_sandbox and missing:
+            raise SandboxMissing(
+                f"the kernel sandbox is required here, and this system could not confine the worker's {', '.join(missing)} "
+                "(see the README on which systems have it); --allow-unsandboxed grades anyway"
+            )
 
     def close(self) -> None:
         if self._worker is not None:
             self._worker.close()
+        if self._reference_worker is not None:
+            self._reference_worker.close()
+
+    # ----------------------------------------------------------------- the speed row (grader.kit.timing)
+    def reference_worker(self) -> WorkerSession:
+        """The reference solution in a worker process of its own, the speed row's other side (started on first use).
+
+        It never runs candidate code, and nothing of the reference reaches the candidate's worker, whose
+        patches (of NumPy, exec, the clocks) can therefore neither read the reference nor slow it down.
+        """
+        if self._reference_worker is None:
+            if self.reference is None:
+                raise RuntimeError("this session was given no reference solution")
+            self._reference_worker = WorkerSession(
+                self.reference, None, self.functions, timeout=self.timeout, config=self.config, track=self.track
+            )
+        return self._reference_worker
+
+    def meter(self) -> ProcessMeter:
+        """The kernel's counts of the loaded worker process (CPU time, peak memory)."""
+        self._ensure_loaded()
+        return self._worker.meter
+
+    def broken(self) -> str | None:
+        """Why calls are no longer made (a function hung or crashed the worker earlier), or None."""
+        return next((f"{fn} {why} earlier" for fn, why in self._broken.items()), None)
 
     def end_test(self) -> None:
         """Forget values kept for the last check, so the worker's memory does not grow across checks."""
@@ -143,37 +191,26 @@ class WorkerSession:
             "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
             "return_args": return_args,
         }
-        reply = self._exchange(label, lambda worker: worker.request(self._with_drops(message), self.timeout))
-        if not reply.get("ok"):
-            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
-        value = reply.get("value")
+        reply, cpu_s = self.measured(label, message, replies.CALL_WITH_ARGS if return_args else replies.CALL, drops=True)
+        value = reply["value"]
         self._remember(value, reply["ref"])
-        return CallResult(
-            value, float(reply.get("elapsed", 0.0)), reply.get("args_after"), reply.get("kwargs_after"), reply.get("args_ref")
-        )
+        return CallResult(value, cpu_s, reply.get("args_after"), reply.get("kwargs_after"), reply.get("args_ref"))
 
     def get_attribute(self, target: Ref, name: str, label: str) -> tuple[bool, Any]:
         """(True, None) for a method, else (False, the attribute's value) of an object the worker holds."""
-        reply = self._exchange(label, lambda worker: worker.request({"op": "getattr", "target": target, "name": name}, self.timeout))
-        if not reply.get("ok"):
-            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
-        if reply.get("callable"):
+        reply = self._request(label, {"op": "getattr", "target": target, "name": name}, replies.attribute)
+        if reply["callable"]:
             return True, None
-        self._remember(reply.get("value"), reply["ref"])
-        return False, reply.get("value")
+        self._remember(reply["value"], reply["ref"])
+        return False, reply["value"]
 
     def set_attribute(self, target: Ref, name: str, value: Any, label: str) -> None:
         message = {"op": "setattr", "target": target, "name": name, "value": self._outgoing_one(value)}
-        reply = self._exchange(label, lambda worker: worker.request(message, self.timeout))
-        if not reply.get("ok"):
-            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
+        self._request(label, message, replies.DONE)
 
     def fetch(self, fn: str, ref: Ref) -> Any:
         """The current value of something the worker holds (e.g. arguments of an earlier call)."""
-        reply = self._exchange(fn, lambda worker: worker.request({"op": "fetch", "ref": ref}, self.timeout))
-        if not reply.get("ok"):
-            raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
-        return reply["value"]
+        return self._request(fn, {"op": "fetch", "ref": ref}, replies.VALUE)["value"]
 
     def batch(
         self, fn: str, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None,
@@ -193,8 +230,8 @@ class WorkerSession:
         def run(worker: Worker) -> list:
             values = []
             for reply in worker.stream(message, len(perturb), self.timeout):
-                if not reply.get("ok"):
-                    raise describe_raised(fn, reply.get("raised") or {}, self.config.memory_mb)
+                if not replies.check(replies.VALUE, reply)["ok"]:
+                    raise describe_raised(fn, reply["raised"], self.config.memory_mb)
                 values.append(reply["value"])
             return values
 
@@ -210,22 +247,39 @@ class WorkerSession:
             "kwargs": {k: self._outgoing_one(v) for k, v in request.get("kwargs", {}).items()},
             "inputs": {k: self._outgoing_one(v) for k, v in request.get("inputs", {}).items()},
         }
-        reply = self._exchange(label, lambda worker: worker.request(self._with_drops(message), self.timeout))
-        if not reply.get("ok"):
-            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
-        if "ref" in reply:
+        reply = self._request(label, message, replies.TORCH[action], drops=True)
+        if isinstance(reply.get("ref"), Ref):
             self._remember(reply.get("value"), reply["ref"])
         return reply
 
-    def bench(self, label: str, request: dict, timeout: float) -> dict:
-        if self._broken:
-            fn, why = next(iter(self._broken.items()))
-            raise NotRun(f"not run: {fn} {why} earlier")
-        message = {"op": "bench", "reference_source": self.reference.read_text(encoding="utf-8"), **request}
-        reply = self._exchange(label, lambda worker: worker.request(message, timeout))
-        if not reply.get("ok"):
-            raise describe_raised(label, reply.get("raised") or {}, self.config.memory_mb)
-        return reply
+    def _request(self, label: str, message: dict, shape: replies.Shape, *, drops: bool = False) -> dict:
+        """One request whose reply must have `shape`; the candidate's exception comes back as an outcome.
+
+        `drops` sends the release of the last check's values along (see _with_drops).
+        """
+        return self.measured(label, message, shape, drops=drops)[0]
+
+    def measured(self, label: str, message: dict, shape: replies.Shape, *, drops: bool = False) -> tuple[dict, float]:
+        """As _request, with the worker's CPU seconds over the request: the kernel's count, read from here,
+        since nothing the worker says about time can be believed (see grader.sandbox.meter)."""
+
+        def run(worker: Worker) -> tuple[dict, float]:
+            sent = self._with_drops(message) if drops else message
+            before = worker.meter.cpu_s()
+            reply = replies.check(shape, worker.request(sent, self.timeout))
+            try:
+                return reply, worker.meter.cpu_s() - before
+            except ProcessGone:
+                raise WorkerDied(None, "it ended right after answering") from None
+
+        reply, cpu_s = self._exchange(label, run)
+        if not reply["ok"]:
+            raise describe_raised(label, reply["raised"], self.config.memory_mb)
+        return reply, cpu_s
+
+    def release(self, refs: list[Ref]) -> None:
+        """Let the worker forget these values, with the next request that sends drops along."""
+        self._to_drop.extend(ref.handle for ref in refs)
 
     def _with_drops(self, message: dict) -> dict:
         """Values the last check kept are released by the next request, without a round trip of their own."""

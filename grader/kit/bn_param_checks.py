@@ -39,7 +39,8 @@ from grader.kit.compare import assert_close, describe, expect_array, fmt_index
 from grader.kit.examples import _run_example, check_expectation, parse_examples
 from grader.kit.gradcheck import assert_gradient, remote_numerical_gradient
 from grader.kit.layers import assert_cache_isolated, assert_unchanged, first_difference, unpack
-from grader.kit.speed import LOOP_RATIO, SpeedFigure, measure_speed
+from grader.kit.speed import DEFAULT_PROBES, Probes, RelativeSpeed, measure_speed
+from grader.kit.workload import Workload
 from grader.outcomes import CandidateRaised, CheckFailed, CheckOutcome
 
 category = pytest.mark.category
@@ -484,6 +485,7 @@ class RunningBatchNormChecks:
     gradcheck_threshold: float = 1e-6
     speed_sizes: tuple[tuple[int, ...], ...] = ()
     speed_label: str = ""
+    speed_probes: Probes = DEFAULT_PROBES
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker("cases")
@@ -739,32 +741,25 @@ class RunningBatchNormChecks:
         report.note(f"relative error {err:.1e} (threshold {self.gradcheck_threshold:.0e})")
 
     # ================================================================== speed
-    def speed_source(self) -> str:
+    def speed_workload(self) -> Workload:
         raise NotImplementedError
-
-    def describe_speed(self, figure: SpeedFigure) -> str:
-        return figure.describe()
 
     @category("speed")
     def test_speed(self, worker: Any, seed: int, report: Any) -> None:
         """forward + backward time vs reference (train mode)"""
-        figure = measure_speed(worker, self.speed_label, self.speed_source(), list(self.speed_sizes), seed=seed)
-        report.speed(figure.ratio, self.describe_speed(figure))
+        figure = measure_speed(
+            worker, self.speed_label, self.speed_workload(), list(self.speed_sizes), seed=seed, probes=self.speed_probes
+        )
+        report.speed(figure.ratio, figure.describe())
 
 
-def describe_relative_speed(figure: SpeedFigure, fast: str, slow: str) -> str:
-    """A speed figure whose 'candidate' side ran `fast` and whose 'reference' side ran `slow` (both the candidate's)."""
-    shape = "×".join(map(str, figure.size))
-    shrunk = "" if figure.size == figure.full_size else " (shrunk to fit the time budget)"
-    probes = ", ".join(f"{p.ratio:.2f}× at {'×'.join(map(str, p.size))}" for p in figure.shapes)
-    text = (
-        f"your {fast} takes {figure.ratio:.2f}× the time of your {slow} ({figure.low:.2f}–{figure.high:.2f} over "
-        f"{figure.runs} runs) at {shape}{shrunk}: {figure.candidate_s * 1e3:.1f} ms vs {figure.reference_s * 1e3:.1f} ms; "
-        f"peak memory {figure.candidate_peak / 2**20:.1f} MiB vs {figure.reference_peak / 2**20:.1f} MiB"
-        + (f"; {probes}" if probes else "")
-    )
-    if figure.ratio >= LOOP_RATIO or any(p.ratio >= LOOP_RATIO for p in figure.shapes):
-        return f"not vectorized? {fast} is 10× slower or more somewhere: {text}"
+def describe_relative_speed(speed: RelativeSpeed, fast: str, slow: str) -> str:
+    """`fast` (the variant) against `slow`, both the candidate's; each one's loops show against the reference."""
+    figure = speed.figure
+    text = f"your {fast} takes {figure.ratio:.2f}× the {figure.clock} of your {slow} {figure.details()}"
+    loops = [f"your {name} takes {seen.loop_evidence()}" for name, seen in ((fast, speed.variant), (slow, speed.original)) if seen.loops]
+    if loops:
+        return f"not vectorized? {'; '.join(loops)}. {text}"
     if figure.ratio >= 1.0:
         return f"not faster: {text}. The closed form needs fewer passes over the data than the staged graph"
     return text

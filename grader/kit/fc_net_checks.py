@@ -15,7 +15,7 @@ What lives here:
 - `gradient_check`: central differences of the candidate's own loss along random directions, one
   direction per request pair, since the parameters live in the net and not in the call's arguments;
 - `blobs` and `sgd`: a synthetic 3-class problem and plain SGD driven from the grader;
-- `speed_source`: the workload of the speed row.
+- `speed_workload`: the workload of the speed row.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 
 from grader.core.candidate import RemoteObject
 from grader.kit.compare import assert_close, describe, expect_array
+from grader.kit.workload import Workload
 from grader.outcomes import CheckFailed
 
 NORMS = (None, "batchnorm", "layernorm")
@@ -707,32 +708,31 @@ def sgd(
 
 
 # ====================================================================== speed
-def speed_source(hidden: tuple[int, ...]) -> str:
-    """setup/run for measure_speed: a batchnorm net and a layernorm net, each forward + backward once.
+def speed_workload(hidden: tuple[int, ...]) -> Workload:
+    """A batchnorm net and a layernorm net, each loss(X, y) once (forward and backward) per timed run.
 
-    Each implementation's nets are built on its first run and kept (with dropout off, a train-mode loss
-    call leaves only the running averages changed), so the timed runs are the loss calls alone. The first
-    hidden layer narrows for very wide inputs, so that building the net (drawing W1) stays cheaper than
-    a loss call and the first, untimed-in-spirit run cannot pass for a slow one.
+    The nets are built and given parameters drawn in the grader before the timed calls, so every side's
+    nets compute the same function and only the loss calls are timed. The first hidden layer narrows for
+    very wide inputs, so that the parameters stay small next to X.
     """
-    return f"""
-import numpy as np
 
-HIDDEN = {list(hidden)}
+    def cases(n: int, d: int) -> list[NetCase]:
+        width = min(hidden[0], d, 16384 // d)
+        return [NetCase("speed", (width, *hidden[1:]), input_dim=d, n=n, normalization=norm) for norm in ("batchnorm", "layernorm")]
 
-def setup(rng, n, d):
-    x = rng.standard_normal((n, d))
-    return x, rng.integers(0, 10, n), {{}}
+    def setup(rng: np.random.Generator, n: int, d: int) -> tuple:
+        return (rng.standard_normal((n, d)), rng.integers(0, 10, n), *[case.draw_params(rng) for case in cases(n, d)])
 
-def run(impl, x, y, nets):
-    key = id(impl)
-    if key not in nets:
-        width = min(HIDDEN[0], x.shape[1], 16384 // x.shape[1])
-        nets[key] = [
-            impl.FullyConnectedNet([width] + HIDDEN[1:], input_dim=x.shape[1], num_classes=10, normalization=norm,
-                                   weight_scale=0.05, dtype=np.float64)
-            for norm in ("batchnorm", "layernorm")
-        ]
-    for net in nets[key]:
-        net.loss(x, y)
-"""
+    def prepare(impl: Any, x: Any, y: Any, *params: Any) -> tuple:
+        nets = []
+        for case, values in zip(cases(*x.shape), params):
+            args, kwargs = case.ctor_args()
+            net = impl.FullyConnectedNet(*args, **kwargs)
+            net.params = values
+            nets.append(net)
+        return tuple(nets)
+
+    def run(impl: Any, x: Any, y: Any, *rest: Any) -> list:
+        return [net.loss(x, y) for net in rest[len(rest) // 2 :]]
+
+    return Workload(setup, run, prepare)

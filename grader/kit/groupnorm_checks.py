@@ -282,20 +282,15 @@ class GroupNormLayer(AffineNorm):
         }
 
     # ------------------------------------------------------------------ speed
-    def speed_source(self) -> str:
-        """Sizes are (N, C, H, W) with G = C // 8 (8 channels per group); the tall and wide probes arrive as
-        (samples, channels) with 1×1 pixels: 4096 samples of 16 channels, 16 samples of 4096 channels."""
-        return f"""
-def setup(rng, n, c, h=1, w=1):
-    x = rng.random((n, c, h, w)) * 4.0 - 1.5
-    gamma = rng.uniform(0.5, 1.5, (1, c, 1, 1))
-    beta = rng.uniform(-1.0, 1.0, (1, c, 1, 1))
-    return x, gamma, beta, max(1, c // 8), x * 0.5  # any dout times alike; no 2nd draw
+    def speed_inputs(self, rng: np.random.Generator, n: int, c: int, h: int = 1, w: int = 1) -> tuple:
+        """Sizes are (N, C, H, W) with G = C // 8 (8 channels per group); the probes arrive as (samples,
+        channels) with 1×1 pixels: 256 samples of 256 channels, 4096 of 16 and 16 of 4096."""
+        x = rng.random((n, c, h, w)) * 4.0 - 1.5
+        return x, rng.uniform(0.5, 1.5, (1, c, 1, 1)), rng.uniform(-1.0, 1.0, (1, c, 1, 1)), max(1, c // 8)
 
-def run(impl, x, gamma, beta, groups, dout):
-    out, cache = impl.{self.forward}(x, gamma, beta, groups, {{}})
-    impl.{self.backward}(dout, cache)
-"""
+    def speed_run(self, impl: Any, x: Any, gamma: Any, beta: Any, groups: int) -> tuple:
+        out, cache = getattr(impl, self.forward)(x, gamma, beta, groups, {})
+        return out, getattr(impl, self.backward)(out, cache)
 
 
 class GroupNormChecks(ShapedGradientChecks):

@@ -28,6 +28,7 @@ from grader.kit import mistakes
 from grader.kit.compare import Lazy
 from grader.kit.layers import AffineNorm, Case, Inputs, NormLayerChecks, grouped_values
 from grader.kit.speed import measure_speed
+from grader.kit.workload import Workload
 
 Models = dict[str, Callable[[], np.ndarray]]
 
@@ -365,35 +366,38 @@ class ModalityChecks(NormLayerChecks):
 
 
 # ---------------------------------------------------------------------- speed: all three layers in one workload
-SPEED_SOURCE = """
-import numpy as np
-
-def setup(rng, n, d):
+def speed_inputs(rng: np.random.Generator, n: int, d: int) -> tuple:
     c = max(1, d // 16)
     image = rng.random((n, c, 4, 4)) * 4.0 - 1.5
     seqs = max(1, n // 8)
     text = rng.random((seqs, 8, d)) * 4.0 - 1.5
     mask = np.arange(8)[None, :] < rng.integers(1, 9, seqs)[:, None]
     series = rng.random((seqs, 8, d)) * 4.0 - 1.5
-    def params(k):
+
+    def params(k: int) -> tuple:
         return rng.uniform(0.5, 1.5, k), rng.uniform(-1.0, 1.0, k)
+
     return (image, params(c), text, mask, params(d), series, params(d))
 
-def run(impl, image, image_params, text, mask, text_params, series, series_params):
-    out, cache = impl.image_layernorm_forward(image, *image_params)
-    impl.image_layernorm_backward(image * 0.5, cache)
-    out, cache = impl.text_layernorm_forward(text, *text_params, mask)
-    impl.text_layernorm_backward(text * 0.5, cache)
-    out, cache = impl.timeseries_layernorm_forward(series, *series_params)
-    impl.timeseries_layernorm_backward(series * 0.5, cache)
-"""
+
+def speed_run(impl: Any, image: Any, image_params: Any, text: Any, mask: Any, text_params: Any, series: Any, series_params: Any) -> list:
+    """Each forward then its backward, the forward's output standing for the upstream gradient."""
+    found = []
+    for forward, backward, args in (
+        (impl.image_layernorm_forward, impl.image_layernorm_backward, (image, image_params[0], image_params[1])),
+        (impl.text_layernorm_forward, impl.text_layernorm_backward, (text, text_params[0], text_params[1], mask)),
+        (impl.timeseries_layernorm_forward, impl.timeseries_layernorm_backward, (series, series_params[0], series_params[1])),
+    ):
+        out, cache = forward(*args)
+        found += [out, backward(out, cache)]
+    return found
 
 # (n, d): n images of d*? values (d // 16 channels of 4×4), n tokens in sequences of 8, each of d features
 SPEED_SIZES = ((512, 1024), (128, 1024), (32, 1024), (8, 1024))
 
 
 def measure_all_layers(worker: Any, seed: int) -> Any:
-    return measure_speed(worker, "the six functions", SPEED_SOURCE, list(SPEED_SIZES), seed=seed)
+    return measure_speed(worker, "the six functions", Workload(speed_inputs, speed_run), list(SPEED_SIZES), seed=seed)
 
 
 __all__ = ["ModalityChecks", "ModalityNorm", "MaskedInputs", "Shaped", "shaped", "make_mask", "measure_all_layers"]

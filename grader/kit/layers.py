@@ -19,6 +19,7 @@ from grader.kit import mistakes
 from grader.kit.compare import assert_close, describe, expect_array, fmt_index, rel_error
 from grader.kit.gradcheck import assert_gradient, remote_numerical_gradient
 from grader.kit.speed import measure_speed
+from grader.kit.workload import Workload
 from grader.outcomes import CheckFailed
 
 category = pytest.mark.category
@@ -167,16 +168,17 @@ class AffineNorm:
         return by_param
 
     # ------------------------------------------------------------------ speed
-    def speed_source(self) -> str:
-        return f"""
-def setup(rng, n, d):
-    x = rng.random((n, d)) * 4.0 - 1.5
-    return x, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d), x * 0.5  # any dout times alike; no 2nd draw
+    def speed_workload(self) -> Workload:
+        """Forward then backward on an (n, d) input. The forward's output is the backward's upstream gradient:
+        any array of that shape times alike, and this one is never uploaded."""
+        return Workload(self.speed_inputs, self.speed_run)
 
-def run(impl, x, gamma, beta, dout):
-    out, cache = impl.{self.forward}(x, gamma, beta)
-    impl.{self.backward}(dout, cache)
-"""
+    def speed_inputs(self, rng: np.random.Generator, n: int, d: int) -> tuple:
+        return rng.random((n, d)) * 4.0 - 1.5, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d)
+
+    def speed_run(self, impl: Any, x: Any, gamma: Any, beta: Any) -> tuple:
+        out, cache = getattr(impl, self.forward)(x, gamma, beta)
+        return out, getattr(impl, self.backward)(out, cache)
 
 
 def _row(param: np.ndarray) -> np.ndarray:
@@ -385,6 +387,6 @@ class NormLayerChecks:
     def test_speed(self, worker: Any, seed: int, report: Any) -> None:
         """forward + backward time vs reference"""
         figure = measure_speed(
-            worker, f"{self.layer.forward}/{self.layer.backward}", self.layer.speed_source(), list(self.speed_sizes), seed=seed
+            worker, f"{self.layer.forward}/{self.layer.backward}", self.layer.speed_workload(), list(self.speed_sizes), seed=seed
         )
         report.speed(figure.ratio, figure.describe())

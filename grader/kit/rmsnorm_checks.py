@@ -182,16 +182,12 @@ class RMSNormLayer(AffineNorm):
         }
 
     # ------------------------------------------------------------------ speed
-    def speed_source(self) -> str:
-        return f"""
-def setup(rng, n, d):
-    x = rng.random((n, d)) * 4.0 - 1.5
-    return x, rng.uniform(0.5, 1.5, d), x * 0.5  # any dy times alike; no 2nd draw
+    def speed_inputs(self, rng: np.random.Generator, n: int, d: int) -> tuple:
+        return rng.random((n, d)) * 4.0 - 1.5, rng.uniform(0.5, 1.5, d)
 
-def run(impl, x, gamma, dy):
-    y, cache = impl.{self.forward}(x, gamma)
-    impl.{self.backward}(dy, cache)
-"""
+    def speed_run(self, impl: Any, x: Any, gamma: Any) -> tuple:
+        y, cache = getattr(impl, self.forward)(x, gamma)
+        return y, getattr(impl, self.backward)(y, cache)
 
 
 class RMSNormChecks(ShapedGradientChecks):

@@ -12,9 +12,8 @@ and the two ways the "no densifying" rule is checked:
   that visits every column of every row (10^10 steps, 80 GB of memory traffic in float64) cannot finish
   within the per-call timeout, while a Python loop over the 20000 rows with O(k) work each can.
   The call runs in the worker like every other; nothing here needs to trust it.
-- `measure_sparse_speed`: the speed row, whose workload runs in the worker with tracemalloc around one
-  run of each (grader.sandbox.bench); the suite compares the candidate's peak with the size of the
-  dense matrix at the size that was timed.
+- `measure_sparse_speed`: the speed row (grader.kit.speed), whose peak memory of a run the suite compares
+  with the size of the dense matrix at the size that was timed.
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ import numpy as np
 
 from grader.kit.compare import assert_close
 from grader.kit.layers import unpack
-from grader.kit.speed import ShapeProbe, SpeedFigure
+from grader.kit.speed import Probe, Probes, SpeedFigure, measure_speed
+from grader.kit.workload import Workload
 from grader.outcomes import CheckFailed
 
 Models = dict[str, Callable[[], np.ndarray]]
@@ -406,12 +406,15 @@ def dense_size_text(n: int, d: int) -> str:
 
 
 # ---------------------------------------------------------------------- speed and peak memory
-SPEED_SOURCE = """
-import numpy as np
-
 COLUMNS_PER_STORED = 64  # D = 64 × the mean number of stored values per row: about 1.6 % of each row is stored
+SPEED_SIZES = ((4096, 32), (1024, 32), (256, 32), (64, 32))  # (rows, mean stored values per row)
+# 65,536 stored values each: many short rows (a loop over rows shows), a square, a few long rows
+SPEED_PROBES = Probes(Probe((256, 256)), (Probe((32768, 2), "a loop over rows?"), Probe((4, 16384), "a loop over columns?")))
+DENSE_SHARE = 0.5  # a peak of half the dense matrix or more means (N, D) temporaries
 
-def setup(rng, n, k):
+
+def speed_inputs(rng: np.random.Generator, n: int, k: int) -> tuple:
+    """A CSR matrix of n rows holding about k values each, of D = COLUMNS_PER_STORED * k columns, with gamma and beta."""
     d = COLUMNS_PER_STORED * k
     counts = rng.integers(0, 2 * k + 1, n)
     indptr = np.concatenate([[0], np.cumsum(counts)])
@@ -419,17 +422,13 @@ def setup(rng, n, k):
     j = np.arange(rows.size) - indptr[rows]
     cols = np.floor((j + rng.random(rows.size)) * d / counts[rows]).astype(np.int64)  # distinct, sorted
     data = rng.random(rows.size) * 4.0 - 1.5
-    gamma, beta = rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d)
-    return data, cols, indptr, d, gamma, beta, data * 0.5
+    return data, cols, indptr, d, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d)
 
-def run(impl, data, indices, indptr, d, gamma, beta, d_out):
+
+def speed_run(impl: Any, data: Any, indices: Any, indptr: Any, d: int, gamma: Any, beta: Any) -> tuple:
+    """Forward then backward, the forward's out_data standing for the upstream gradient."""
     out_data, mu, rstd, cache = impl.sparse_layernorm_forward(data, indices, indptr, d, gamma, beta)
-    impl.sparse_layernorm_backward(d_out, cache)
-"""
-COLUMNS_PER_STORED = 64
-SPEED_SIZES = ((4096, 32), (1024, 32), (256, 32), (64, 32))  # (rows, mean stored values per row)
-SPEED_PROBES = ((32768, 2), (4, 16384))  # many short rows (a loop over rows shows), a few long ones
-DENSE_SHARE = 0.5  # a peak of half the dense matrix or more means (N, D) temporaries
+    return out_data, mu, rstd, impl.sparse_layernorm_backward(out_data, cache)
 
 
 @dataclass(frozen=True)
@@ -439,8 +438,8 @@ class SparseSpeed:
 
     @property
     def densifies(self) -> bool:
-        peak = self.figure.candidate_peak
-        return peak >= DENSE_SHARE * self.dense_bytes and peak >= 4 * self.figure.reference_peak
+        peak, reference = self.figure.candidate_peak, self.figure.reference_peak
+        return peak is not None and reference is not None and peak >= DENSE_SHARE * self.dense_bytes and peak >= 4 * reference
 
     def describe(self) -> str:
         n, k = self.figure.size
@@ -451,35 +450,10 @@ class SparseSpeed:
         return self.figure.describe() + where
 
 
-def measure_sparse_speed(worker: Any, seed: int, *, repeats: int = 5, budget_s: float = 2.0) -> SparseSpeed:
-    """Like grader.kit.speed.measure_speed, with CSR workloads and probes of many short and a few long rows."""
-    request = {
-        "source": SPEED_SOURCE,
-        "sizes": [list(s) for s in SPEED_SIZES],
-        "repeats": repeats,
-        "budget_s": budget_s,
-        "seed": seed,
-        "shape_probes": [list(s) for s in SPEED_PROBES],
-    }
-    reply = worker.bench(f"{FORWARD}/{BACKWARD}", request, timeout=worker.timeout * 3 + budget_s * 4 + 10.0)
-    cand = [float(t) for t in reply["candidate"]]
-    ref = [max(float(t), 1e-9) for t in reply["reference"]]
-    ratios = sorted(c / r for c, r in zip(cand, ref))
-    figure = SpeedFigure(
-        ratio=float(np.median(ratios)),
-        low=ratios[0],
-        high=ratios[-1],
-        size=tuple(reply["size"]),
-        full_size=tuple(reply["full_size"]),
-        runs=len(ratios),
-        candidate_s=float(np.median(cand)),
-        reference_s=float(np.median(ref)),
-        candidate_peak=int(reply["memory"]["candidate"]),
-        reference_peak=int(reply["memory"]["reference"]),
-        shapes=tuple(
-            ShapeProbe(tuple(s["size"]), float(s["candidate"]) / max(float(s["reference"]), 1e-9)) for s in reply["shapes"]
-        ),
-    )
+def measure_sparse_speed(worker: Any, seed: int) -> SparseSpeed:
+    """measure_speed with CSR workloads, probed with many short rows, a square and a few long rows."""
+    workload = Workload(speed_inputs, speed_run)
+    figure = measure_speed(worker, f"{FORWARD}/{BACKWARD}", workload, list(SPEED_SIZES), seed=seed, probes=SPEED_PROBES)
     n, k = figure.size
     return SparseSpeed(figure, n * COLUMNS_PER_STORED * k * 8)
 

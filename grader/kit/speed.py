@@ -1,94 +1,253 @@
-"""The speed row: a median ratio with its spread and peak memory, never a pass/fail verdict.
+"""The speed row: the candidate's time against the reference's, and labels that follow from the evidence.
 
-Besides the main size, the workload is timed on a tall-and-narrow and a short-and-wide input: a Python
-loop over rows (or columns) costs per iteration, so there it shows as a large ratio even when the main
-size, with few long rows, hides it.
+The figures come from grader.kit.timing: the workers' CPU time as the kernel counts it, the best of a few
+runs per side on fresh inputs, every run's results checked. Besides the main size (the largest that fits
+the time budget), the workload runs on three probes of about the same number of elements: a square one,
+a tall-and-narrow one and a short-and-wide one. A vectorized solution's ratio to the reference hardly
+moves between them, whatever the ratio is; a Python loop over rows (or columns) pays per iteration, so
+its ratio grows with the number of rows (or columns). Only that growth is called "not vectorized"; a
+ratio that is high on every shape is "slow", by its factor.
 """
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass, field
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
-# The reference is vectorized: ten times its time on any shape almost always means a Python loop.
-LOOP_RATIO = 10.0
-SLOW_RATIO = 3.0
-SHAPE_PROBES = ((4096, 16), (16, 4096))  # (rows, features): many short rows, few long ones
+import numpy as np
+
+from grader.kit.timing import RUNS, Bench, Side, Timed
+from grader.kit.workload import Workload
+from grader.outcomes import MeasurementError, NotRun
+from grader.sandbox.cores import cores, pinned
+from grader.sandbox.meter import CPU_TIME
+
+GROWTH = 3.0  # a ratio this many times its value on the square probe, on a tall or wide one, is a loop
+SLOW_RATIO = 3.0  # this many times the reference's time, on every shape alike, is "slow"
+BUDGET_S = 2.0  # about what the candidate's runs at the main size may take together
+WARM_UP_S = 0.05  # a candidate predicted this fast at the main size warms up there while the reference does
+SANE_RATIO = 1e6  # a ratio beyond this (or its inverse) is a broken measurement, not a figure
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A probe shape, `suspect` saying what a growing ratio there suggests, `label` how the size reads."""
+
+    size: tuple[int, ...]
+    suspect: str = ""
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or "×".join(map(str, self.size))
+
+
+@dataclass(frozen=True)
+class Probes:
+    """The square probe, and the shapes whose ratio is compared with it (all of about the same element count)."""
+
+    square: Probe
+    growing: tuple[Probe, ...]
+
+
+# (rows, features): 65,536 elements each, as a square, as many short rows and as a few long ones
+DEFAULT_PROBES = Probes(Probe((256, 256)), (Probe((4096, 16), "a loop over rows?"), Probe((16, 4096), "a loop over columns?")))
 
 
 @dataclass(frozen=True)
 class ShapeProbe:
-    size: tuple[int, ...]
+    probe: Probe
     ratio: float
-
-    @property
-    def suspect(self) -> str:
-        return "a loop over rows?" if self.size[0] > self.size[-1] else "a loop over columns?"
 
 
 @dataclass(frozen=True)
 class SpeedFigure:
-    ratio: float
-    low: float
+    ratio: float  # best candidate run / best reference run at `size`
+    low: float  # the lowest and highest ratio of runs paired in turn
     high: float
     size: tuple[int, ...]
     full_size: tuple[int, ...]
     runs: int
     candidate_s: float
     reference_s: float
-    candidate_peak: int = 0
-    reference_peak: int = 0
-    shapes: tuple[ShapeProbe, ...] = field(default_factory=tuple)
+    candidate_peak: int | None = None  # bytes; None: not measured on this system
+    reference_peak: int | None = None
+    square: ShapeProbe | None = None
+    shapes: tuple[ShapeProbe, ...] = ()
+    clock: str = CPU_TIME
+
+    def baseline(self, shape: ShapeProbe) -> ShapeProbe:
+        """The probe `shape`'s ratio is compared with: the lowest ratio among the others (the square's, or the
+        opposite shape's when a loop makes the square slow too)."""
+        others = [p for p in ([self.square] if self.square else []) + list(self.shapes) if p is not shape]
+        return min(others, key=lambda p: p.ratio, default=shape)
+
+    def growth(self, shape: ShapeProbe) -> float:
+        """How many times its baseline's ratio the ratio on `shape` is."""
+        return shape.ratio / self.baseline(shape).ratio
 
     @property
     def loops(self) -> list[ShapeProbe]:
-        return [s for s in self.shapes if s.ratio >= LOOP_RATIO]
+        """The shapes on which the ratio grew past GROWTH: the evidence of a Python loop."""
+        return [shape for shape in self.shapes if self.growth(shape) >= GROWTH]
 
-    def describe(self) -> str:
+    def loop_evidence(self, subject: str = "the reference") -> str:
+        """'95× the reference at 4096×16, against 1.2× at 16×4096: ...' for each loop, or ''."""
+        return "; ".join(
+            f"{_times(p.ratio)} {subject} at {p.probe.name}, against {_times(self.baseline(p).ratio)} at "
+            f"{self.baseline(p).probe.name}: the ratio grows {_times(self.growth(p))} with the shape ({p.probe.suspect})"
+            for p in self.loops
+        )
+
+    def details(self) -> str:
+        """Run spread, times, peak memory and the probes' ratios: everything but the headline ratio."""
         shape = "×".join(map(str, self.size))
         shrunk = "" if self.size == self.full_size else " (shrunk to fit the time budget)"
-        text = (
-            f"{self.ratio:.2f}× the reference's time ({self.low:.2f}–{self.high:.2f} over {self.runs} runs) at "
-            f"{shape}{shrunk}: {self.candidate_s * 1e3:.1f} ms vs {self.reference_s * 1e3:.1f} ms; peak memory "
-            f"{self.candidate_peak / 2**20:.1f} MiB vs {self.reference_peak / 2**20:.1f} MiB"
+        probes = ", ".join(f"{p.ratio:.2f}× at {p.probe.name}" for p in ([self.square] if self.square else []) + list(self.shapes))
+        return (
+            f"at {shape}{shrunk}, best of {self.runs} runs each ({self.low:.2f}–{self.high:.2f} run by run): "
+            f"{self.candidate_s * 1e3:.1f} ms vs {self.reference_s * 1e3:.1f} ms of {self.clock}; peak memory {self.memory()}"
+            + (f"; on the probes {probes}" if probes else "")
         )
-        flags = [f"{p.ratio:.0f}× the reference at {'×'.join(map(str, p.size))} ({p.suspect})" for p in self.loops]
-        if flags or self.ratio >= LOOP_RATIO:
-            return "not vectorized: " + "; ".join(flags or [f"{self.ratio:.0f}× the reference"]) + f". {text}"
+
+    def memory(self) -> str:
+        if self.candidate_peak is None or self.reference_peak is None:
+            return "not measured on this system"
+        return f"{self.candidate_peak / 2**20:.1f} MiB vs {self.reference_peak / 2**20:.1f} MiB"
+
+    def describe(self) -> str:
+        text = f"{self.ratio:.2f}× the reference's {self.clock} {self.details()}"
+        if self.loops:
+            return f"not vectorized: {self.loop_evidence()}. {text}"
         if self.ratio >= SLOW_RATIO:
             return f"slow: {text}"
         return text
 
 
 def measure_speed(
-    worker: Any, label: str, source: str, sizes: list[tuple[int, ...]], *, seed: int, repeats: int = 5, budget_s: float = 2.0
+    worker: Any, label: str, workload: Workload, sizes: list[tuple[int, ...]], *, seed: int, probes: Probes = DEFAULT_PROBES
 ) -> SpeedFigure:
-    """Time the candidate and the reference in the worker, interleaved, on the largest size that fits."""
-    request = {
-        "source": source,
-        "sizes": [list(s) for s in sizes],
-        "repeats": repeats,
-        "budget_s": budget_s,
-        "seed": seed,
-        "shape_probes": [list(s) for s in SHAPE_PROBES],
-    }
-    reply = worker.bench(label, request, timeout=worker.timeout * 3 + budget_s * 4 + 10.0)
-    cand = [float(t) for t in reply["candidate"]]
-    ref = [max(float(t), 1e-9) for t in reply["reference"]]
-    ratios = [c / r for c, r in zip(cand, ref)]
-    return SpeedFigure(
-        ratio=statistics.median(ratios),
+    """The candidate's time against the reference's. `worker` is the suite's `worker` fixture (a
+    WorkerSession); sizes go largest first, and the largest that fits the time budget is measured."""
+    measured = _Measured(worker, label, workload, sizes, seed, probes, {})
+    return measured.figure(0, 1)
+
+
+@dataclass(frozen=True)
+class RelativeSpeed:
+    """A variant of a candidate function against the candidate's own original, each also against the reference."""
+
+    figure: SpeedFigure  # the variant's time against the original's
+    variant: SpeedFigure  # against the reference's: where its loops show
+    original: SpeedFigure
+
+
+def measure_relative_speed(
+    worker: Any, label: str, workload: Workload, sizes: list[tuple[int, ...]], *, seed: int, variant: dict[str, str],
+    probes: Probes = DEFAULT_PROBES,
+) -> RelativeSpeed:
+    """The candidate's `variant` functions ({workload's name: the candidate's other function}) against its own
+    originals, both in the candidate's worker; the reference's runs check both and show each one's loops."""
+    measured = _Measured(worker, label, workload, sizes, seed, probes, variant)
+    return RelativeSpeed(measured.figure(0, 1), measured.figure(0, 2), measured.figure(1, 2))
+
+
+class _Measured:
+    """Every side's runs at the main size and on the probes: the candidate first, the reference last."""
+
+    def __init__(
+        self, worker: Any, label: str, workload: Workload, sizes: list[tuple[int, ...]], seed: int, probes: Probes,
+        variant: dict[str, str],
+    ) -> None:
+        broken = worker.broken()
+        if broken:
+            raise NotRun(f"not run: {broken}")
+        reference = Side(worker.reference_worker(), trusted=True)
+        candidate = Side(worker, variant)
+        sides = (candidate, Side(worker)) if variant else (candidate, reference)
+        with ThreadPoolExecutor(1) as pool:
+            bench = Bench(workload, label, np.random.default_rng(seed), pool)
+            largest = bench.inputs(sizes[0])
+            # The reference's worker warms up at the largest size while the candidate's runs choose the size.
+            warming = pool.submit(bench.warm_up, reference, largest, largest.factors(bench.rng))
+            size, predicted_s = _largest_within_budget(bench, candidate, sizes)
+            warmed = size == sizes[0] and predicted_s <= WARM_UP_S
+            peak = bench.warm_up(candidate, largest, largest.factors(bench.rng)) if warmed else None
+            reference_peak = warming.result()
+            # Both workers on one core from here on: see grader.sandbox.cores.
+            with pinned(dict.fromkeys([worker.meter().pid, reference.session.meter().pid], cores()[-1])):
+                # Warmed up, both sides' peak memory is already known; else the first run measures it.
+                self.main = bench.pair(sides, reference, size, memory=bool(variant) or not warmed)
+                self.shapes = [bench.pair(sides, reference, probe.size) for probe in (probes.square, *probes.growing)]
+            if warmed and not variant:
+                self.main = replace(self.main, peaks=(peak, reference_peak))
+        self.full_size, self.probes, self.clock = sizes[0], probes, worker.meter().clock
+
+    def figure(self, side: int, against: int) -> SpeedFigure:
+        return compare(self.main, self.shapes, self.probes, side, against, full_size=self.full_size, clock=self.clock)
+
+
+def compare(
+    main: Timed, shapes: list[Timed], probes: Probes, side: int, against: int, *, full_size: tuple[int, ...], clock: str
+) -> SpeedFigure:
+    """Side `side`'s runs against side `against`'s: best run against best run at the main size and on each
+    probe (`shapes`: the square's, then the growing ones'). An error, never a pass, when any number in it is
+    not a plausible time."""
+    mine, theirs = main.times[side], main.times[against]
+    ratios = [_ratio(a, b) for a, b in zip(mine, theirs)]
+    probed = [_ratio(_best(t.times[side]), _best(t.times[against])) for t in shapes]
+    result = SpeedFigure(
+        ratio=_ratio(_best(mine), _best(theirs)),
         low=min(ratios),
         high=max(ratios),
-        size=tuple(reply["size"]),
-        full_size=tuple(reply["full_size"]),
+        size=main.size,
+        full_size=full_size,
         runs=len(ratios),
-        candidate_s=statistics.median(cand),
-        reference_s=statistics.median(ref),
-        candidate_peak=int(reply["memory"]["candidate"]),
-        reference_peak=int(reply["memory"]["reference"]),
-        shapes=tuple(
-            ShapeProbe(tuple(s["size"]), float(s["candidate"]) / max(float(s["reference"]), 1e-9)) for s in reply["shapes"]
-        ),
+        candidate_s=min(mine),
+        reference_s=min(theirs),
+        candidate_peak=main.peaks[side],
+        reference_peak=main.peaks[against],
+        square=ShapeProbe(probes.square, probed[0]),
+        shapes=tuple(ShapeProbe(p, r) for p, r in zip(probes.growing, probed[1:])),
+        clock=clock,
     )
+    for value in (result.ratio, result.low, result.high, *probed):
+        if not (1 / SANE_RATIO <= value <= SANE_RATIO):
+            raise MeasurementError(f"the speed figure came out as {value:g}×, which is no measurement: {result.details()}")
+    return result
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+def _best(times: list[float]) -> float:
+    """The fastest run (load only ever adds time); an error if any run's time is not a time at all."""
+    for seconds in times:
+        if not math.isfinite(seconds) or seconds < 0:
+            raise MeasurementError(f"the speed row measured a run of {seconds:g} s, which is no measurement")
+    return min(times)
+
+
+def _ratio(a: float, b: float) -> float:
+    if not (math.isfinite(a) and math.isfinite(b)) or a < 0 or b <= 0:
+        raise MeasurementError(f"the speed row measured {a:g} s against {b:g} s, which is no measurement")
+    return a / b
+
+
+def _largest_within_budget(bench: Bench, side: Side, sizes: list[tuple[int, ...]]) -> tuple[tuple[int, ...], float]:
+    """The largest size whose run fits the budget, and its predicted seconds.
+
+    Times the two smallest sizes once and fits time = a + b * elements: a loop over columns, whose cost
+    does not grow with the number of rows, is then not shrunk for nothing."""
+    small, next_up = sizes[-1], sizes[-2] if len(sizes) > 1 else sizes[-1]
+    t_small = bench.one_run(side, small)
+    t_next = bench.one_run(side, next_up) if next_up != small else t_small
+    n_small, n_next = float(np.prod(small)), float(np.prod(next_up))
+    slope = max((t_next - t_small) / (n_next - n_small), 0.0) if n_next > n_small else t_small / n_small
+    intercept = max(t_next - slope * n_next, 0.0)
+    per_run = BUDGET_S / (RUNS + 1)
+    predicted = [(size, intercept + slope * float(np.prod(size))) for size in sizes]
+    return next(((size, s) for size, s in predicted if s <= per_run), predicted[-1])

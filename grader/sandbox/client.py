@@ -7,6 +7,7 @@ is killed with its whole process group (it was started in a new session) and a f
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -18,7 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox.protocol import HEADER, MAX_FRAME, ProtocolError, dumps, loads_untrusted
+from grader.sandbox.limits import default_budget, mib
+from grader.sandbox.meter import ProcessMeter
+from grader.sandbox.protocol import HEADER, ProtocolError, dumps, loads_untrusted
+from grader.sandbox.replies import envelope
 
 STARTUP_TIMEOUT_S = 20.0
 OUTPUT_KEEP_BYTES = 16 * 1024
@@ -92,7 +96,7 @@ class _OutputDrain(threading.Thread):
 
 # What the worker's environment may hold, from the grader's: locale and home (some libraries read them).
 # Anything else (NORMKATA_HOME, tokens, credentials) stays out of reach of the candidate's code.
-PASSED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE")
+PASSED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "NORMKATA_SANDBOX")
 WORKER_CWD = "/"  # nothing there is readable once the worker is confined; never the checkout
 
 
@@ -145,26 +149,32 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    @functools.cached_property
+    def meter(self) -> ProcessMeter:
+        """The kernel's counts of this worker's CPU time and memory, read from here (the speed row's clock)."""
+        return ProcessMeter(self.process.pid)
+
     def wait_ready(self) -> None:
         if not self._ready:
-            self._receive(time.monotonic() + STARTUP_TIMEOUT_S, STARTUP_TIMEOUT_S)
+            self._receive(time.monotonic() + STARTUP_TIMEOUT_S, STARTUP_TIMEOUT_S, default_budget(None))
             self._ready = True
 
-    def request(self, message: dict, timeout: float) -> dict:
-        """Send one request and wait for its single reply."""
+    def request(self, message: dict, timeout: float, budget: int | None = None) -> dict:
+        """Send one request and wait for its single reply, of at most `budget` bytes (default_budget)."""
         self.wait_ready()
         deadline = time.monotonic() + timeout
         self._send(message, deadline, timeout)
-        return self._receive(deadline, timeout)
+        return self._receive(deadline, timeout, budget or default_budget(message))
 
-    def stream(self, message: dict, count: int, timeout_each: float) -> Iterator[dict]:
-        """Send one request and yield up to `count` replies, each with its own deadline."""
+    def stream(self, message: dict, count: int, timeout_each: float, budget: int | None = None) -> Iterator[dict]:
+        """Send one request and yield up to `count` replies, each with its own deadline and byte budget."""
         self.wait_ready()
         self._send(message, time.monotonic() + timeout_each, timeout_each)
+        budget = budget or default_budget(message)
         for _ in range(count):
-            reply = self._receive(time.monotonic() + timeout_each, timeout_each)
+            reply = self._receive(time.monotonic() + timeout_each, timeout_each, budget)
             yield reply
-            if not reply.get("ok"):
+            if not reply["ok"]:
                 return
 
     def kill(self) -> None:
@@ -198,26 +208,36 @@ class Worker:
                 raise self._died() from None
             data = data[written:]
 
-    def _receive(self, deadline: float, timeout: float) -> dict:
+    def _receive(self, deadline: float, timeout: float, budget: int) -> dict:
+        """One reply, refused unread when its header claims more than `budget` bytes.
+
+        The deadline covers reading and decoding. After a malformed or oversized reply the pipe can no
+        longer be trusted to be at a frame boundary, so the worker is killed.
+        """
         (size,) = HEADER.unpack(self._read_exact(HEADER.size, deadline, timeout))
-        if size > MAX_FRAME:
+        try:
+            if size > budget:
+                raise ProtocolError(f"the result was too large to transfer ({mib(size)}; this call may send back {mib(budget)})")
+            reply = envelope(loads_untrusted(self._read_exact(size, deadline, timeout), budget, deadline))
+        except ProtocolError:
             self.kill()
-            raise ProtocolError(f"the result was too large to transfer ({size / 2**20:.0f} MiB)")
-        reply = loads_untrusted(self._read_exact(size, deadline, timeout))
-        if not isinstance(reply, dict):
-            raise ProtocolError("the worker sent a malformed reply")
+            raise
+        except TimeoutError:
+            self.kill()
+            raise WorkerTimeout(timeout) from None
         return reply
 
-    def _read_exact(self, size: int, deadline: float, timeout: float) -> bytes:
-        chunks, remaining = [], size
-        while remaining:
+    def _read_exact(self, size: int, deadline: float, timeout: float) -> bytearray:
+        """Exactly `size` bytes, read straight into one buffer (never a list of chunks joined: twice the memory)."""
+        buffer = bytearray(size)
+        view, done = memoryview(buffer), 0
+        while done < size:
             self._wait(self._read_fd, deadline, timeout, for_write=False)
-            chunk = os.read(self._read_fd, min(remaining, 1 << 20))
-            if not chunk:
+            count = os.readv(self._read_fd, [view[done : done + (1 << 20)]])
+            if not count:
                 raise self._died()
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            done += count
+        return buffer
 
     def _wait(self, fd: int, deadline: float, timeout: float, *, for_write: bool) -> None:
         while True:

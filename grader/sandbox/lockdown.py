@@ -35,9 +35,12 @@ _seccomp: Any = None
 
 
 def prepare() -> None:
-    """Import the two bindings now, while the worker may still read files and start ldconfig."""
+    """Import the two bindings now, while the worker may still read files and start ldconfig.
+
+    NORMKATA_SANDBOX=guard leaves both out, as on a system without them: to see (and test) what holds there.
+    """
     global _landlock, _seccomp
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.environ.get("NORMKATA_SANDBOX") == "guard":
         return
     try:
         import landlockpy
@@ -53,6 +56,31 @@ def prepare() -> None:
         _seccomp = None
 
 
+# What "the kernel sandbox" means where it is required (`grade batch`, interview sessions): every one held.
+CONFINED = ("files", "signals", "network", "processes")
+
+
+def missing_protections(status: dict[str, Any] | str | None) -> list[str]:
+    """The protections of CONFINED that did not hold, by name ([] when the worker was fully confined)."""
+    held = status if isinstance(status, dict) else {}
+    return [name for name in CONFINED if not held.get(name)]
+
+
+def kernel_support() -> dict[str, Any]:
+    """What a worker on this system could put in force, probed from the grader without confining it."""
+    prepare()
+    abi = _landlock.abi_version() if _landlock is not None else 0
+    seccomp = _seccomp is not None
+    return {
+        "landlock_abi": abi,
+        "files": abi >= 1,
+        "network": seccomp or abi >= 4,
+        "signals": seccomp or abi >= 6,
+        "processes": seccomp,
+        "seccomp": seccomp,
+    }
+
+
 def lock_down(readable_files: Iterable[str], forbidden: Iterable[str]) -> dict[str, Any]:
     """Confine this process for good; returns what is in force, for the report.
 
@@ -61,6 +89,7 @@ def lock_down(readable_files: Iterable[str], forbidden: Iterable[str]) -> dict[s
     progress store) is, even where it sits inside a granted folder.
     """
     status: dict[str, Any] = {"landlock_abi": 0, "files": False, "network": False, "signals": False}
+    _die_with_parent()
     _limit_resources()
     status["capabilities_dropped"] = _drop_capabilities()
     if _single_threaded():
@@ -90,6 +119,15 @@ def _task_ceiling() -> int | None:
     except (OSError, IndexError, ValueError):
         return None
     return total + EXTRA_TASKS
+
+
+def _die_with_parent() -> None:
+    """Should the grader (or the zygote) be killed outright, the kernel ends this worker too, loop or not."""
+    if sys.platform.startswith("linux"):
+        parent = os.getppid()
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
 
 
 def _drop_capabilities() -> bool:

@@ -184,7 +184,7 @@ def _torch_gradcheck(f: Callable[..., torch.Tensor], inputs: tuple) -> tuple[boo
     try:
         return bool(torch.autograd.gradcheck(f, inputs, eps=GRADCHECK_EPS, raise_exception=True)), ""
     except Exception as exc:  # noqa: BLE001 - GradcheckError, or the candidate's own error under double precision
-        return False, f"{type(exc).__name__}: {str(exc)[:1500]}"
+        return False, f"{type(exc).__name__}: {str(exc)[:1500]}"[:1500]
 
 
 def state_dict(worker: Any, request: dict, clock: Callable[[], float]) -> dict:

@@ -20,9 +20,9 @@ import traceback
 from types import ModuleType
 from typing import Any
 
-from grader.sandbox import guard, lockdown
-from grader.sandbox.bench import run_benchmark
-from grader.sandbox.protocol import HEADER, Opaque, Ref, TensorArg, dumps, loads_trusted
+from grader.sandbox import guard, held, lockdown
+from grader.sandbox.protocol import HEADER, Opaque, Ref, TensorArg, dumps, is_plain_dtype, loads_trusted
+from grader.sandbox.replies import MAX_TEXT
 
 # Captured before any candidate import, so a candidate that patches time.perf_counter cannot skew timings.
 _clock = time.perf_counter
@@ -84,14 +84,13 @@ def _type_name(obj: Any) -> str:
     cls = type(obj)
     module = getattr(cls, "__module__", "") or ""
     name = getattr(cls, "__qualname__", cls.__name__)
-    return name if module in ("builtins", "", "candidate") else f"{module}.{name}"
+    return (name if module in ("builtins", "", "candidate") else f"{module}.{name}")[:MAX_TEXT]
 
 
 class Worker:
     def __init__(self, channel: _Channel) -> None:
         self.channel = channel
         self.candidate: ModuleType | None = None
-        self.reference: ModuleType | None = None
         self.sandbox: dict | None = None  # what lockdown.lock_down put in force
         self.results: dict[int, Any] = {}
         self.next_handle = 1
@@ -103,9 +102,7 @@ class Worker:
 
         if obj is None or type(obj) in (bool, int, float, complex, str, bytes):
             return obj
-        if type(obj) in (np.ndarray, np.matrix) and not obj.dtype.hasobject:
-            return obj
-        if isinstance(obj, np.generic) and not isinstance(obj, np.object_):
+        if (type(obj) in (np.ndarray, np.matrix) or isinstance(obj, np.generic)) and is_plain_dtype(obj.dtype):
             return obj
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(obj, torch.Tensor) and not obj.is_complex():
@@ -123,6 +120,18 @@ class Worker:
             pairs = list(dict.items(obj))
             if all(type(k) in (str, int) for k, _ in pairs):
                 return {k: self.encode(v, Ref(ref.handle, ref.path + (k,)), depth + 1) for k, v in pairs}
+        return Opaque(_type_name(obj), ref)
+
+    def outline(self, obj: Any, ref: Ref, depth: int = 0) -> Any:
+        """Only the containers travel, every other value as an Opaque reference: the speed row's timed calls
+        send back no data, and the grader can still unpack `out, cache = ...` and pass the parts on."""
+        if depth < MAX_DEPTH and isinstance(obj, (tuple, list)) and len(obj) <= MAX_ITEMS:
+            items = [self.outline(item, Ref(ref.handle, ref.path + (i,)), depth + 1) for i, item in enumerate(obj)]
+            return tuple(items) if isinstance(obj, tuple) else items
+        if depth < MAX_DEPTH and isinstance(obj, dict) and len(obj) <= MAX_ITEMS:
+            pairs = list(dict.items(obj))
+            if all(type(k) in (str, int) for k, _ in pairs):
+                return {k: self.outline(v, Ref(ref.handle, ref.path + (k,)), depth + 1) for k, v in pairs}
         return Opaque(_type_name(obj), ref)
 
     def resolve(self, obj: Any) -> Any:
@@ -162,10 +171,10 @@ class Worker:
         candidate_file = getattr(self.candidate, "__file__", None)
         for frame in traceback.extract_tb(exc.__traceback__):
             if frame.filename == candidate_file:
-                frames.append({"line": frame.lineno, "function": frame.name, "code": (frame.line or "").strip()})
+                frames.append({"line": frame.lineno, "function": frame.name[:MAX_TEXT], "code": (frame.line or "").strip()[:MAX_TEXT]})
         return {
-            "type": type(exc).__name__,
-            "message": message[:2000],
+            "type": type(exc).__name__[:MAX_TEXT],
+            "message": message[:MAX_TEXT],
             "frames": frames[-5:],
             "is_exit": isinstance(exc, SystemExit),
             "is_not_implemented": isinstance(exc, NotImplementedError),
@@ -180,8 +189,10 @@ class Worker:
         """
         if self.sandbox is None:
             self.sandbox = lockdown.lock_down(request["readable"], request["forbidden_trees"])
-            protected = () if self.sandbox["files"] else request.get("protected", ())
-            guard.install(protected, request["readable"][0], request.get("forbidden", ()), request.get("track", ""))
+            guard.install(
+                request.get("protected", ()), request["readable"][0], request.get("forbidden", ()), request.get("track", ""),
+                confine=bool(lockdown.missing_protections(self.sandbox)),
+            )
         return {"ok": True, "sandbox": self.sandbox}
 
     def op_load(self, request: dict) -> dict:
@@ -247,7 +258,8 @@ class Worker:
             return {"ok": False, "raised": self.describe_exception(exc), "elapsed": _clock() - start}
         elapsed = _clock() - start
         ref = self.keep(value)
-        reply = {"ok": True, "value": self.encode(value, ref), "ref": ref, "elapsed": elapsed}
+        encoded = self.outline(value, ref) if request.get("outline") else self.encode(value, ref)
+        reply = {"ok": True, "value": encoded, "ref": ref, "elapsed": elapsed}
         if request.get("return_args"):
             # Kept too, so the grader can look again later: a backward pass may still write into x
             # through a cache that holds it.
@@ -295,13 +307,24 @@ class Worker:
 
         return torch_ops.ACTIONS[request["action"]](self, request, _clock)
 
-    def op_bench(self, request: dict) -> dict:
-        if self.reference is None:
-            # Sent as text by the grader only now, after every correctness check, and never read from disk:
-            # the guard keeps the solutions folder closed to this process.
-            self.reference = ModuleType("_normkata_reference")
-            exec(compile(request["reference_source"], "<reference solution>", "exec"), self.reference.__dict__)
-        return run_benchmark(request, self.candidate, self.reference, _clock)
+    # ----------------------------------------------------------------- the speed row (see grader.sandbox.held)
+    def op_hold(self, request: dict) -> dict:
+        """Keep inputs the grader built, for later requests to refer to."""
+        return {"ok": True, "ref": self.keep(request["value"])}
+
+    def op_fresh(self, request: dict) -> dict:
+        """Keep a fresh variant of held inputs: what one timed run works on."""
+        return {"ok": True, "ref": self.keep(held.refresh(self.resolve(request["base"]), request["factors"]))}
+
+    def op_trim(self, request: dict) -> dict:
+        """Give free heap pages back, right before a run whose peak memory the grader measures."""
+        held.trim_heap()
+        return {"ok": True}
+
+    def op_sketch(self, request: dict) -> dict:
+        """Sketches of results of a timed run, for the grader to compare with the reference's."""
+        values = [self.resolve(ref) for ref in request["values"]]
+        return {"ok": True, "sketches": [held.sketch(value, request["seed"], i) for i, value in enumerate(values)]}
 
     def serve(self) -> None:
         while True:

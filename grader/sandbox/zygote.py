@@ -28,6 +28,7 @@ from grader.sandbox.client import WORKER_CWD, WorkerConfig, worker_environment
 _PID = struct.Struct(">i")
 _EXIT = struct.Struct(">ii")  # pid, exit code as subprocess reports it (negative: killed by that signal)
 REAP_INTERVAL_S = 0.05
+_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 # ------------------------------------------------------------------ the grader's side
@@ -111,6 +112,8 @@ def serve(control_fd: int) -> None:
     from grader.sandbox import worker
 
     worker.boot()
+    for name in _STOPPING:  # a worker of a system without signal scoping must not stop the batch's zygote
+        signal.signal(name, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
     children: dict[int, socket.socket] = {}
     while True:
@@ -144,6 +147,8 @@ def _become_worker(worker, fds: list[int]) -> None:
     """Only the grader's three pipes stay open: the zygote's sockets never reach candidate code."""
     try:
         os.setsid()
+        for name in _STOPPING:
+            signal.signal(name, signal.default_int_handler if name == signal.SIGINT else signal.SIG_DFL)
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))

@@ -17,33 +17,29 @@ from grader.kit.bn_param_checks import (
     describe_relative_speed,
     spec_examples_with_param_dicts,
 )
-from grader.kit.speed import measure_speed
+from grader.kit.speed import measure_relative_speed
+from grader.kit.workload import Workload
 
 test_examples = spec_examples_with_param_dicts(__file__)
 
-# run(impl, ...) is called with the candidate's module and the reference's, in turns (see
-# grader/sandbox/bench.py). This workload compares the candidate with itself: on the candidate's turn it
-# runs the candidate's batchnorm_backward_alt, on the reference's turn the CANDIDATE's batchnorm_backward
-# (the reference module only marks the turn). The bench always calls the candidate first, to size the
-# problem, so the candidate's module is known when the other turn comes. Both passes get the same cache,
-# made once per input by the candidate's own forward.
-ALT_VS_OWN_BACKWARD = """
-_candidate = []
 
-def setup(rng, n, d):
-    x = 5.0 * rng.standard_normal((n, d)) + 12.0
-    return ({"x": x, "gamma": rng.standard_normal(d), "beta": rng.standard_normal(d), "dout": rng.standard_normal((n, d))},)
+# The speed row compares the candidate with itself: the workload's batchnorm_backward is the candidate's
+# batchnorm_backward_alt on one side (measure_speed's `variant`) and its batchnorm_backward on the other,
+# both in the candidate's worker, each given a cache from the candidate's own forward pass (untimed) and
+# that pass's output as the upstream gradient. Both sides' results are checked against the reference's.
+def alt_inputs(rng: np.random.Generator, n: int, d: int) -> tuple:
+    return 5.0 * rng.standard_normal((n, d)) + 12.0, rng.standard_normal(d), rng.standard_normal(d)
 
-def run(impl, data):
-    if impl.__name__ != "_normkata_reference":
-        _candidate[:] = [impl]
-        backward = impl.batchnorm_backward_alt
-    else:
-        backward = _candidate[0].batchnorm_backward
-    if "cache" not in data:
-        data["cache"] = _candidate[0].batchnorm_forward(data["x"], data["gamma"], data["beta"], {"mode": "train"})[1]
-    backward(data["dout"], data["cache"])
-"""
+
+def train_forward(impl: Any, x: Any, gamma: Any, beta: Any) -> tuple:
+    return impl.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+
+
+def backward(impl: Any, x: Any, gamma: Any, beta: Any, out: Any, cache: Any) -> Any:
+    return impl.batchnorm_backward(out, cache)
+
+
+ALT_VS_OWN_BACKWARD = Workload(alt_inputs, backward, prepare=train_forward)
 
 
 class TestBatchNormRunning(RunningBatchNormChecks):
@@ -100,7 +96,8 @@ class TestBatchNormRunning(RunningBatchNormChecks):
     @category("speed")
     def test_speed(self, worker: Any, seed: int, report: Any) -> None:
         """batchnorm_backward_alt time vs your own batchnorm_backward"""
-        figure = measure_speed(
-            worker, "batchnorm_backward_alt", ALT_VS_OWN_BACKWARD, list(self.speed_sizes), seed=seed
+        speed = measure_relative_speed(
+            worker, "batchnorm_backward_alt", ALT_VS_OWN_BACKWARD, list(self.speed_sizes), seed=seed,
+            variant={"batchnorm_backward": "batchnorm_backward_alt"},
         )
-        report.speed(figure.ratio, describe_relative_speed(figure, "batchnorm_backward_alt", "batchnorm_backward"))
+        report.speed(speed.figure.ratio, describe_relative_speed(speed, "batchnorm_backward_alt", "batchnorm_backward"))

@@ -26,6 +26,7 @@ from grader.kit.gradcheck import remote_numerical_gradient
 from grader.kit.layernorm_module_checks import assert_unchanged, candidate_eps_default
 from grader.kit.layers import unpack
 from grader.kit.speed import measure_speed
+from grader.kit.workload import Workload
 
 test_examples = spec_examples(__file__)
 
@@ -191,24 +192,25 @@ def test_gradient_matches_numerical(case: CondCase, param: str, candidate: Any, 
 
 # ====================================================================== speed
 
-SPEED_SOURCE = """
-K = 8
+SPEED_CONDITION = 8  # K, the condition's width
 
-def setup(rng, n, d):
+
+def speed_inputs(rng: np.random.Generator, n: int, d: int) -> tuple:
     x = rng.random((n, d)) * 4.0 - 1.5
-    c = rng.standard_normal((n, K))
-    W_gamma, W_beta = rng.normal(0.0, 0.1, (K, d)), rng.normal(0.0, 0.1, (K, d))
-    return x, c, W_gamma, rng.uniform(0.5, 1.5, d), W_beta, rng.uniform(-1.0, 1.0, d), x * 0.5
+    c = rng.standard_normal((n, SPEED_CONDITION))
+    w_gamma, w_beta = rng.normal(0.0, 0.1, (SPEED_CONDITION, d)), rng.normal(0.0, 0.1, (SPEED_CONDITION, d))
+    return x, c, w_gamma, rng.uniform(0.5, 1.5, d), w_beta, rng.uniform(-1.0, 1.0, d)
 
-def run(impl, x, c, W_gamma, b_gamma, W_beta, b_beta, dy):
-    y, cache = impl.conditional_layernorm_forward(x, c, W_gamma, b_gamma, W_beta, b_beta)
-    impl.conditional_layernorm_backward(dy, cache)
-"""
+
+def speed_run(impl: Any, *args: Any) -> tuple:
+    """Forward then backward, the forward's output standing for the upstream gradient."""
+    y, cache = getattr(impl, FORWARD)(*args)
+    return y, getattr(impl, BACKWARD)(y, cache)
 
 
 @category("speed")
 def test_speed(worker: Any, seed: int, report: Any) -> None:
     """forward + backward time vs reference"""
     sizes = [(512, 1024), (256, 1024), (64, 1024), (16, 1024)]
-    figure = measure_speed(worker, f"{FORWARD}/{BACKWARD}", SPEED_SOURCE, sizes, seed=seed)
+    figure = measure_speed(worker, f"{FORWARD}/{BACKWARD}", Workload(speed_inputs, speed_run), sizes, seed=seed)
     report.speed(figure.ratio, figure.describe())

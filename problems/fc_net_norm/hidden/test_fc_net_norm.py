@@ -29,7 +29,7 @@ from grader.kit.fc_net_checks import (
     pick,
     reference_net,
     sgd,
-    speed_source,
+    speed_workload,
 )
 from grader.kit.speed import measure_speed
 
@@ -503,5 +503,5 @@ SPEED_HIDDEN = (32, 32)
 def test_speed(worker: Any, seed: int, report: Any) -> None:
     """loss(X, y) time vs reference, batchnorm and layernorm nets"""
     sizes = [(1024, 256), (512, 256), (256, 256), (128, 256)]
-    figure = measure_speed(worker, "FullyConnectedNet.loss", speed_source(SPEED_HIDDEN), sizes, seed=seed)
+    figure = measure_speed(worker, "FullyConnectedNet.loss", speed_workload(SPEED_HIDDEN), sizes, seed=seed)
     report.speed(figure.ratio, figure.describe())

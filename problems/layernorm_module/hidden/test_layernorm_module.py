@@ -28,6 +28,7 @@ from grader.kit.layernorm_module_checks import (
     reference_run,
 )
 from grader.kit.speed import measure_speed
+from grader.kit.workload import Workload
 
 test_examples = spec_examples(__file__)
 
@@ -252,23 +253,22 @@ def test_gradient_matches_numerical(case: ModuleCase, param: str, candidate: Any
 
 # ====================================================================== speed
 
-SPEED_SOURCE = """
-def setup(rng, n, d):
-    x = rng.random((n, d)) * 4.0 - 1.5
-    return x, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d), x * 0.5  # any dout times alike
+def speed_inputs(rng: np.random.Generator, n: int, d: int) -> tuple:
+    return rng.random((n, d)) * 4.0 - 1.5, rng.uniform(0.5, 1.5, d), rng.uniform(-1.0, 1.0, d)
 
-def run(impl, x, gamma, beta, dout):
+
+def speed_run(impl: Any, x: Any, gamma: Any, beta: Any) -> tuple:
+    """A new LayerNorm(D) with the given gamma and beta, forward then backward (its output as the upstream gradient)."""
     layer = impl.LayerNorm(x.shape[1])
     layer.gamma = gamma
     layer.beta = beta
-    layer.forward(x)
-    layer.backward(dout)
-"""
+    out = layer.forward(x)
+    return out, layer.backward(out)
 
 
 @category("speed")
 def test_speed(worker: Any, seed: int, report: Any) -> None:
     """LayerNorm(D): forward + backward time vs reference"""
     sizes = [(1024, 1024), (256, 1024), (64, 1024), (16, 1024)]
-    figure = measure_speed(worker, "LayerNorm.forward/backward", SPEED_SOURCE, sizes, seed=seed)
+    figure = measure_speed(worker, "LayerNorm.forward/backward", Workload(speed_inputs, speed_run), sizes, seed=seed)
     report.speed(figure.ratio, figure.describe())

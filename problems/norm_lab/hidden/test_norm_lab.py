@@ -25,6 +25,7 @@ from grader.kit.normlab_checks import (
 )
 from grader.kit.sparkline import describe_series, shared_scale
 from grader.kit.speed import measure_speed
+from grader.kit.workload import FreshSeed, Workload
 
 test_examples = spec_examples(__file__)
 HE = "sqrt(2/width)"
@@ -423,23 +424,24 @@ def _series(values: np.ndarray) -> str:
 
 
 # ====================================================================== speed
-SPEED_SOURCE = """
-def setup(rng, n, d):
-    # x: n rows of d features for the batch experiments; the networks are min(d, 64) wide with a batch of
-    # min(n, 256) rows, 4 layers / blocks.
-    return rng.standard_normal((n, d)), min(d, 64), min(n, 256)
+def speed_inputs(rng: np.random.Generator, n: int, d: int) -> tuple:
+    """x: n rows of d features for the batch experiments; the networks are min(d, 64) wide with a batch of
+    min(n, 256) rows, 4 layers / blocks, and draw their data from a seed that changes with every run."""
+    return rng.standard_normal((n, d)), min(d, 64), min(n, 256), FreshSeed()
 
-def run(impl, x, width, batch):
-    impl.activation_stats(0.1, 4, width, norm="batchnorm", batch_size=batch, seed=1)
-    impl.normalize_in_batches(x, "batchnorm", 8)
-    impl.batch_size_sensitivity(x, "batchnorm", [4, 16])
-    impl.residual_stream_rms(4, width, True, batch_size=batch, seed=2)
-"""
+
+def speed_run(impl: Any, x: Any, width: int, batch: int, seed: int) -> list:
+    return [
+        impl.activation_stats(0.1, 4, width, norm="batchnorm", batch_size=batch, seed=seed),
+        impl.normalize_in_batches(x, "batchnorm", 8),
+        impl.batch_size_sensitivity(x, "batchnorm", [4, 16]),
+        impl.residual_stream_rms(4, width, True, batch_size=batch, seed=seed + 1),
+    ]
 
 
 @category("speed")
 def test_speed(worker: Any, seed: int, report: Any) -> None:
     """all four experiments' time vs reference"""
     sizes = [(512, 128), (256, 128), (128, 64), (64, 32)]
-    figure = measure_speed(worker, "norm_lab", SPEED_SOURCE, sizes, seed=seed)
+    figure = measure_speed(worker, "norm_lab", Workload(speed_inputs, speed_run), sizes, seed=seed)
     report.speed(figure.ratio, figure.describe())

@@ -6,24 +6,36 @@ N, C, H and W distinct, so a transpose or a reduction over the wrong axes cannot
 "W = C" is there for gamma broadcast along the last axis instead of the channel axis.
 """
 
+from typing import Any
+
+import numpy as np
+
 from grader.kit.bn_param_checks import BnCase, BnLayer, RunningBatchNormChecks, spec_examples_with_param_dicts
-from grader.kit.speed import SpeedFigure
+from grader.kit.speed import Probe, Probes
+from grader.kit.workload import Workload
 
 test_examples = spec_examples_with_param_dicts(__file__)
 
-# Shape probes arrive as (rows, columns): here rows are pixels over the batch and columns are channels,
-# so (4096, 16) is 256 images of 16 channels of 4×4 pixels, and (16, 4096) one image of 4096 channels.
-SPEED_WORKLOAD = """
-def setup(rng, n, c, h=None, w=None):
+
+def speed_inputs(rng: np.random.Generator, n: int, c: int, h: int | None = None, w: int | None = None) -> tuple:
+    """Probes arrive as (rows, columns): rows are pixels over the batch, columns channels (see SPEED_PROBES)."""
     if h is None:
         n, h, w = max(n // 16, 1), 4, 4
-    x = rng.random((n, c, h, w)) * 4.0 - 1.5
-    return x, rng.uniform(0.5, 1.5, c), rng.uniform(-1.0, 1.0, c), x * 0.5
+    return rng.random((n, c, h, w)) * 4.0 - 1.5, rng.uniform(0.5, 1.5, c), rng.uniform(-1.0, 1.0, c)
 
-def run(impl, x, gamma, beta, dout):
+
+def speed_run(impl: Any, x: Any, gamma: Any, beta: Any) -> tuple:
     out, cache = impl.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    impl.spatial_batchnorm_backward(dout, cache)
-"""
+    return out, impl.spatial_batchnorm_backward(out, cache)
+
+
+SPEED_PROBES = Probes(
+    Probe((256, 256), label="16×256×4×4"),
+    (
+        Probe((4096, 16), "a loop over images or pixels?", "256×16×4×4"),
+        Probe((16, 4096), "a loop over channels?", "1×4096×4×4"),
+    ),
+)
 
 
 class TestSpatialBatchNorm(RunningBatchNormChecks):
@@ -59,14 +71,7 @@ class TestSpatialBatchNorm(RunningBatchNormChecks):
     gradcheck_cases = (BnCase("notebook", (2, 3, 2, 3), data="notebook"), BnCase("one image", (1, 2, 3, 5), eps=1e-3))
     speed_sizes = ((64, 64, 16, 16), (16, 64, 16, 16), (4, 64, 16, 16), (1, 64, 16, 16))
     speed_label = "spatial_batchnorm_forward/spatial_batchnorm_backward"
+    speed_probes = SPEED_PROBES
 
-    def speed_source(self) -> str:
-        return SPEED_WORKLOAD
-
-    def describe_speed(self, figure: SpeedFigure) -> str:
-        """The shared speed text names the probes by their (rows, columns) size; say what they are here."""
-        return (
-            figure.describe()
-            .replace("at 4096×16 (a loop over rows?)", "at 256×16×4×4 (a loop over images or pixels?)")
-            .replace("at 16×4096 (a loop over columns?)", "at 1×4096×4×4 (a loop over channels?)")
-        )
+    def speed_workload(self) -> Workload:
+        return Workload(speed_inputs, speed_run)

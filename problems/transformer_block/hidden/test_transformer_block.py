@@ -8,13 +8,15 @@ pre-LN stream while the post-LN one stays normalized.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pytest
 
 from grader.kit import CheckFailed, assert_close, category, describe, spec_examples
-from grader.kit.speed import measure_speed
+from grader.kit.speed import Probe, Probes, measure_speed
+from grader.kit.workload import Workload
 from grader.kit.sparkline import describe_series, shared_scale
 from grader.kit.transformer_checks import (
     BlockCase,
@@ -234,17 +236,14 @@ def test_stacked_blocks_pre_ln_stream_grows(candidate: Any, rng: np.random.Gener
 
 
 # ====================================================================== speed
-SPEED_SOURCE = """
-import math
-
-import numpy as np
-
-def setup(rng, n, d):
-    # n ~ tokens in the batch, d ~ the longest sequence x 16: sequences of L = d // 16 tokens (4 to 256),
-    # N = n // 16 of them; D = 32 with 4 heads, feed-forward width 64, about a quarter of the keys padded.
+def speed_inputs(rng: np.random.Generator, n: int, d: int) -> tuple:
+    """n ~ tokens in the batch, d ~ the longest sequence x 16: sequences of L = d // 16 tokens (4 to 256),
+    N = n // 16 of them; D = 32 with 4 heads, feed-forward width 64, about a quarter of the keys padded."""
     N, L, D, F = max(1, n // 16), max(4, min(d // 16, 256)), 32, 64
-    def w(a, b):
+
+    def w(a: int, b: int) -> np.ndarray:
         return rng.standard_normal((a, b)) / math.sqrt(a)
+
     p = {"W_q": w(D, D), "W_k": w(D, D), "W_v": w(D, D), "W_o": w(D, D), "W1": w(D, F), "W2": w(F, D)}
     for name, size in (("b_q", D), ("b_k", D), ("b_v", D), ("b_o", D), ("b1", F), ("b2", D), ("ln1_beta", D), ("ln2_beta", D)):
         p[name] = rng.normal(0.0, 0.5, size)
@@ -253,15 +252,24 @@ def setup(rng, n, d):
     mask = np.arange(L)[None, :] >= lengths[:, None]
     return rng.standard_normal((N, L, D)), p, mask
 
-def run(impl, x, p, mask):
-    impl.encoder_block_forward(x, p, 4, norm_first=True, key_padding_mask=mask)
-    impl.encoder_block_forward(x, p, 4, norm_first=False, key_padding_mask=mask)
-"""
+
+def speed_run(impl: Any, x: Any, p: Any, mask: Any) -> list:
+    return [getattr(impl, FN)(x, p, 4, norm_first=first, key_padding_mask=mask) for first in (True, False)]
+
+
+# 1,024 tokens each: sequences of 64 tokens, many short sequences (a loop over them shows), a few long ones
+SPEED_PROBES = Probes(
+    Probe((256, 1024), label="16 sequences of 64 tokens"),
+    (
+        Probe((4096, 64), "a loop over sequences?", "256 sequences of 4 tokens"),
+        Probe((64, 4096), "a loop over the tokens of a sequence?", "4 sequences of 256 tokens"),
+    ),
+)
 
 
 @category("speed")
 def test_speed(worker: Any, seed: int, report: Any) -> None:
     """forward (pre-LN and post-LN) time vs reference"""
     sizes = [(1024, 512), (512, 512), (256, 256), (64, 128)]
-    figure = measure_speed(worker, FN, SPEED_SOURCE, sizes, seed=seed)
+    figure = measure_speed(worker, FN, Workload(speed_inputs, speed_run), sizes, seed=seed, probes=SPEED_PROBES)
     report.speed(figure.ratio, figure.describe())
