@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from grader.catalog import Problem
-from grader.core.runner import WORKER_ENV, GradeOptions, grade, warm_up, worker_config
+from grader.core.runner import WORKER_ENV, GradeOptions, grade, grader_file, warm_up, worker_config
 from grader.model import GradeReport
 from grader.sandbox.zygote import Zygote
 
@@ -52,18 +52,26 @@ def discover(problem: Problem, paths: Iterable[Path]) -> list[Path]:
     submission, as collected from students), or else the .py files directly inside it (one file each)."""
     found: list[Path] = []
     for path in paths:
+        if path.is_symlink():
+            raise BatchInputError(f"{path} is a link: hand in the file itself, so the file graded is the one named")
         if path.is_file():
-            found.append(path.resolve())
+            found.append(path.absolute())
             continue
         if not path.is_dir():
             raise BatchInputError(f"{path} does not exist")
         inside = sorted(path.rglob(f"{problem.slug}.py")) or sorted(path.glob("*.py"))
         if not inside:
             raise BatchInputError(f"{path} holds no {problem.slug}.py and no .py files")
+        links = [p for p in inside if p.is_symlink()]
+        if links:
+            raise BatchInputError(f"{links[0]} is a link: hand in the file itself, so the file graded is the one named")
         found.extend(p.resolve() for p in inside)
     unique = list(dict.fromkeys(found))
     if not unique:
         raise BatchInputError("no files to grade")
+    for path in unique:
+        if grader_file(problem, path):
+            raise BatchInputError(f"{path} is one of the grader's own files (a solution, a hidden suite, the grader)")
     return unique
 
 

@@ -120,7 +120,7 @@ def run(
     plot: Path | None,
 ) -> None:
     """Grade PROBLEM: your file against the spec's examples and the hidden checks."""
-    from grader.core.runner import GradeOptions, grade, new_seed
+    from grader.core.runner import GradeOptions, grade, grader_file, new_seed
     from grader.render import report_json, scorecard
 
     problem = _problem_or_usage_error(problem_name)
@@ -129,6 +129,8 @@ def run(
         _check_plot(problem, plot)
     if file is not None and reference:
         raise click.UsageError("--file and --reference are mutually exclusive: grade one file at a time.")
+    if file is not None and grader_file(problem, file):
+        raise click.UsageError(f"{file} is one of the grader's own files (a solution, a hidden suite, the grader); --reference grades the reference.")
     session = _session_here() if file is None else None
     if session is not None:
         if reference:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -34,6 +35,16 @@ def finite_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [finite_json(v) for v in value]
     return value
+
+
+# Control characters a terminal obeys (cursor moves, screen clears, "conceal"): text that came from a
+# candidate could otherwise paint a passing scorecard over the real one. Newlines and tabs stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print and to encode as UTF-8: no terminal controls, no lone surrogates."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text.encode("utf-8", "replace").decode("utf-8"))
 
 
 @dataclass
@@ -101,6 +112,12 @@ class GradeReport:
     # The signal that interrupted the grading ("SIGINT", "SIGTERM", "SIGHUP"), else None. Its error row
     # keeps the report from passing; the command exits with 128 + the signal's number.
     interrupted: str | None = None
+
+    def make_printable(self) -> None:
+        """Every text of the report that candidate code could have shaped, made safe to print (see printable)."""
+        for check in self.checks:
+            check.name, check.message = printable(check.name), printable(check.message)
+        self.output = CandidateOutput(printable(self.output.text), self.output.total_bytes)
 
     @property
     def passed(self) -> int:

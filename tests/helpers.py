@@ -6,8 +6,10 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -70,15 +72,26 @@ def grade_files(slug: str, files: list[Path], *args: str) -> dict[Path, GradeRun
     """
     if not files:
         return {}
-    run = grade("batch", slug, *map(str, files), "--json", "-", *args, timeout=600)
-    assert run.code in (0, 1) and run.stdout, f"grade batch failed ({run.code}): {run.stderr[-2000:]}"
-    runs = {}
-    for result in json.loads(run.stdout)["results"]:
-        report = result["report"]
-        assert report is not None, f"{result['file']}: {result['error']}"
-        code = 0 if report["passed"] == report["total"] and report["total"] else 1
-        runs[Path(result["file"])] = GradeRun(code, json.dumps(report), "", result["seconds"])
+    with tempfile.TemporaryDirectory(prefix="normkata-corpus-") as scratch:
+        # `grade batch` refuses the grader's own files as hand-ins: the reference is graded as a copy.
+        originals = {_hand_in(path, Path(scratch)): path for path in files}
+        run = grade("batch", slug, *map(str, originals), "--json", "-", *args, timeout=600)
+        assert run.code in (0, 1) and run.stdout, f"grade batch failed ({run.code}): {run.stderr[-2000:]}"
+        runs = {}
+        for result in json.loads(run.stdout)["results"]:
+            report = result["report"]
+            assert report is not None, f"{result['file']}: {result['error']}"
+            code = 0 if report["passed"] == report["total"] and report["total"] else 1
+            runs[originals[Path(result["file"])]] = GradeRun(code, json.dumps(report), "", result["seconds"])
     return runs
+
+
+def _hand_in(path: Path, scratch: Path) -> Path:
+    if ROOT / "solutions" not in path.resolve().parents:
+        return path
+    copy = scratch / path.name
+    shutil.copy(path, copy)
+    return copy.resolve()
 
 
 @dataclass(frozen=True)

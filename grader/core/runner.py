@@ -113,6 +113,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         report.picture = Picture(problem.picture, picture)
     report.output = CandidateOutput(session.output.text, session.output.total_bytes)
     report.sandbox = sandbox_label(session.sandbox)
+    report.make_printable()
     report.duration_s = time.monotonic() - started
     return report
 
@@ -133,6 +134,17 @@ def confined_from(problem: Problem) -> tuple[Path, ...]:
     from grader.store import default_home
 
     return (problem.root, Path(__file__).resolve().parents[1], default_home())
+
+
+def grader_file(problem: Problem, path: Path) -> bool:
+    """Is `path` (links followed) one of the grader's own files: a solution, a hidden suite, the grader, the store?
+
+    Graded as a candidate's file, it would be read with the candidate's rights: a link named like a hand-in
+    must not turn the reference into someone's submission."""
+    real = path.resolve()
+    root = problem.root.resolve()
+    protected = [root / "solutions", *(root / "problems").glob("*/hidden"), *confined_from(problem)[1:]]
+    return any(real == p.resolve() or p.resolve() in real.parents for p in protected)
 
 
 def warm_up(problem: Problem) -> None:

@@ -7,6 +7,7 @@ reported as not run, which keeps a file with an infinite loop to one timeout per
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,10 @@ def describe_raised(fn: str, raised: dict, memory_mb: int = 0) -> CandidateRaise
     return CandidateRaised(text + refusal_note(raised))
 
 
+GRADING_BUDGET_MIN_S = 60.0
+GRADING_BUDGET_CALLS = 12  # the grading's budget in call timeouts
+
+
 class SandboxMissing(Exception):
     """The kernel sandbox was required and did not hold: the candidate's file is not loaded at all."""
 
@@ -79,7 +84,12 @@ class WorkerSession:
         self.forbidden_trees = forbidden_trees  # never readable by the worker, even inside a granted folder
         self.sandbox: dict | None = None  # what the first worker's lockdown put in force
         self.require_sandbox = require_sandbox  # refuse to load candidate code where the kernel cannot confine it
+        self._lockdown_pending = False  # start() posted a lockdown whose reply load() has not read yet
         self.timeout, self.config = timeout, config
+        # The whole grading's time: calls that each stop just short of their timeout must not add up to
+        # minutes (an honest file needs a small fraction of this).
+        self.budget_s = max(GRADING_BUDGET_MIN_S, GRADING_BUDGET_CALLS * timeout)
+        self._out_of_time_at = time.monotonic() + self.budget_s
         self.output = CapturedOutput()
         self.generation = 0
         self._worker: Worker | None = None
@@ -92,14 +102,16 @@ class WorkerSession:
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        """Spawn the worker now; it boots (imports NumPy) while the grader does its own set-up. Given a
-        reference solution (the speed row will run), the reference's worker boots meanwhile too."""
+        """Spawn the worker now; it boots (imports NumPy) while the grader does its own set-up."""
         if self._worker is None or not self._worker.alive:
             self._worker = Worker(self.config, self.output)
             self.generation += 1
             self._loaded = False
-        if self.reference is not None:
-            self.reference_worker().start()
+            self._lockdown_pending = True
+            try:
+                self._worker.post(self._lockdown_request())  # done while the grader imports pytest
+            except (WorkerTimeout, WorkerDied):
+                pass  # the load that follows meets the same trouble and reports it
 
     def load(self) -> LoadResult:
         self.start()
@@ -115,13 +127,14 @@ class WorkerSession:
             self.close()
             return LoadResult(False, {"type": "Sandbox", "message": str(exc)})
         self._loaded = reply["ok"]
+        if self._loaded and self.reference is not None:
+            self.reference_worker().start()  # the speed row's other side boots while the checks run
         result = LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
         self.signatures = result.functions
         return result
 
-    def _lock_down(self) -> None:
-        """Have the fresh worker confine itself; its answer comes before any candidate code has run in it."""
-        message = {
+    def _lockdown_request(self) -> dict:
+        return {
             "op": "lockdown",
             "readable": [str(self.candidate)],
             "forbidden_trees": [str(p) for p in self.forbidden_trees],
@@ -129,7 +142,14 @@ class WorkerSession:
             "forbidden": list(self.forbidden),
             "track": self.track,
         }
-        reply = self._worker.request(message, STARTUP_TIMEOUT_S)
+
+    def _lock_down(self) -> None:
+        """The fresh worker's answer to the lockdown `start` posted: it comes before any candidate code has run
+        in that process, so it is the one reply the candidate cannot have forged."""
+        if not self._lockdown_pending:
+            return  # this worker is confined already (a second load of the same process)
+        self._lockdown_pending = False
+        reply = self._worker.collect(STARTUP_TIMEOUT_S)
         status = reply.get("sandbox")
         if not reply.get("ok") or not isinstance(status, dict):
             raise ProtocolError("the worker could not confine itself")
@@ -233,6 +253,9 @@ class WorkerSession:
                 if not replies.check(replies.VALUE, reply)["ok"]:
                     raise describe_raised(fn, reply["raised"], self.config.memory_mb)
                 values.append(reply["value"])
+                if self.out_of_time():
+                    worker.kill()  # its remaining evaluations would arrive as stale replies
+                    raise WorkerTimeout(self.budget_s)
             return values
 
         return self._exchange(fn, run)
@@ -259,9 +282,12 @@ class WorkerSession:
         """
         return self.measured(label, message, shape, drops=drops)[0]
 
-    def measured(self, label: str, message: dict, shape: replies.Shape, *, drops: bool = False) -> tuple[dict, float]:
+    def measured(
+        self, label: str, message: dict | bytes, shape: replies.Shape, *, drops: bool = False
+    ) -> tuple[dict, float]:
         """As _request, with the worker's CPU seconds over the request: the kernel's count, read from here,
-        since nothing the worker says about time can be believed (see grader.sandbox.meter)."""
+        since nothing the worker says about time can be believed (see grader.sandbox.meter). A message
+        already encoded (bytes, see Worker.request) is sent as it is, without drops."""
 
         def run(worker: Worker) -> tuple[dict, float]:
             sent = self._with_drops(message) if drops else message
@@ -286,9 +312,14 @@ class WorkerSession:
         message["drop"], self._to_drop = self._to_drop, []
         return message
 
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self._out_of_time_at
+
     def _exchange(self, fn: str, action: Any) -> Any:
         if fn in self._broken:
             raise NotRun(f"not run: {fn} {self._broken[fn]} earlier")
+        if self.out_of_time():
+            raise NotRun(f"not run: the grading used up its time budget ({self.budget_s:g} s; `--timeout` scales it)")
         self._ensure_loaded()
         try:
             return action(self._worker)

@@ -24,10 +24,11 @@ from grader.outcomes import MeasurementError, NotRun
 from grader.sandbox.cores import cores, pinned
 from grader.sandbox.meter import CPU_TIME
 
-GROWTH = 3.0  # a ratio this many times its value on the square probe, on a tall or wide one, is a loop
+GROWTH = 3.0  # a ratio on a tall or wide probe this many times the lowest on the other probes ...
+LOOP_RATIO = 5.0  # ... and at least this many times the reference's time there is a loop
 SLOW_RATIO = 3.0  # this many times the reference's time, on every shape alike, is "slow"
 BUDGET_S = 2.0  # about what the candidate's runs at the main size may take together
-WARM_UP_S = 0.05  # a candidate predicted this fast at the main size warms up there while the reference does
+WARM_UP_S = 0.05  # a candidate predicted this quick at the main size warms up there (its first run is slow)
 SANE_RATIO = 1e6  # a ratio beyond this (or its inverse) is a broken measurement, not a figure
 
 
@@ -46,7 +47,8 @@ class Probe:
 
 @dataclass(frozen=True)
 class Probes:
-    """The square probe, and the shapes whose ratio is compared with it (all of about the same element count)."""
+    """The square probe and the growing ones (tall, wide), all of about the same element count; each growing
+    one's ratio is compared with the lowest ratio among the others."""
 
     square: Probe
     growing: tuple[Probe, ...]
@@ -90,8 +92,12 @@ class SpeedFigure:
 
     @property
     def loops(self) -> list[ShapeProbe]:
-        """The shapes on which the ratio grew past GROWTH: the evidence of a Python loop."""
-        return [shape for shape in self.shapes if self.growth(shape) >= GROWTH]
+        """The shapes on which the ratio grew past GROWTH, to LOOP_RATIO or more: the evidence of a Python loop.
+
+        A loop over a probe's thousands of rows (or columns) costs many times the reference's whole pass
+        there, and more the more rows it has; a vectorized solution's ratio moves less than that between
+        shapes, even where its way of reducing suits one shape better than another."""
+        return [shape for shape in self.shapes if self.growth(shape) >= GROWTH and shape.ratio >= LOOP_RATIO]
 
     def loop_evidence(self, subject: str = "the reference") -> str:
         """'95× the reference at 4096×16, against 1.2× at 16×4096: ...' for each loop, or ''."""
@@ -167,22 +173,22 @@ class _Measured:
         reference = Side(worker.reference_worker(), trusted=True)
         candidate = Side(worker, variant)
         sides = (candidate, Side(worker)) if variant else (candidate, reference)
+        bench = Bench(workload, label, np.random.default_rng(seed))
+        largest = bench.inputs(sizes[0])
         with ThreadPoolExecutor(1) as pool:
-            bench = Bench(workload, label, np.random.default_rng(seed), pool)
-            largest = bench.inputs(sizes[0])
-            # The reference's worker warms up at the largest size while the candidate's runs choose the size.
+            # The reference's worker warms up at the largest size while the candidate's runs choose the size
+            # and, if the largest is quick enough for it, the candidate's warms up there too. A warm-up is a
+            # first run at its size, whose memory has to be paged in anyway: the peak is measured there.
             warming = pool.submit(bench.warm_up, reference, largest, largest.factors(bench.rng))
             size, predicted_s = _largest_within_budget(bench, candidate, sizes)
             warmed = size == sizes[0] and predicted_s <= WARM_UP_S
-            peak = bench.warm_up(candidate, largest, largest.factors(bench.rng)) if warmed else None
-            reference_peak = warming.result()
-            # Both workers on one core from here on: see grader.sandbox.cores.
-            with pinned(dict.fromkeys([worker.meter().pid, reference.session.meter().pid], cores()[-1])):
-                # Warmed up, both sides' peak memory is already known; else the first run measures it.
-                self.main = bench.pair(sides, reference, size, memory=bool(variant) or not warmed)
-                self.shapes = [bench.pair(sides, reference, probe.size) for probe in (probes.square, *probes.growing)]
-            if warmed and not variant:
-                self.main = replace(self.main, peaks=(peak, reference_peak))
+            peaks = (bench.warm_up(candidate, largest, largest.factors(bench.rng)) if warmed else None, warming.result())
+        # Both workers on one core from here on: see grader.sandbox.cores.
+        with pinned(dict.fromkeys([worker.meter().pid, reference.session.meter().pid], cores()[-1])):
+            self.main = bench.pair(sides, reference, size, memory=bool(variant) or not warmed)
+            self.shapes = [bench.pair(sides, reference, probe.size) for probe in (probes.square, *probes.growing)]
+        if warmed and not variant:
+            self.main = replace(self.main, peaks=peaks)
         self.full_size, self.probes, self.clock = sizes[0], probes, worker.meter().clock
 
     def figure(self, side: int, against: int) -> SpeedFigure:
@@ -238,7 +244,7 @@ def _ratio(a: float, b: float) -> float:
 
 
 def _largest_within_budget(bench: Bench, side: Side, sizes: list[tuple[int, ...]]) -> tuple[tuple[int, ...], float]:
-    """The largest size whose run fits the budget, and its predicted seconds.
+    """The largest size whose run fits the budget, and the seconds predicted for it.
 
     Times the two smallest sizes once and fits time = a + b * elements: a loop over columns, whose cost
     does not grow with the number of rows, is then not shrunk for nothing."""
@@ -250,4 +256,4 @@ def _largest_within_budget(bench: Bench, side: Side, sizes: list[tuple[int, ...]
     intercept = max(t_next - slope * n_next, 0.0)
     per_run = BUDGET_S / (RUNS + 1)
     predicted = [(size, intercept + slope * float(np.prod(size))) for size in sizes]
-    return next(((size, s) for size, s in predicted if s <= per_run), predicted[-1])
+    return next((choice for choice in predicted if choice[1] <= per_run), predicted[-1])

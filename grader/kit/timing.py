@@ -7,20 +7,20 @@ in the worker from factors drawn here, so no run can reuse a result of an earlie
 turns run by run (A B A B ...), so drifting load touches both.
 
 What a run costs a side is read from the kernel around each request (grader.sandbox.meter): the CPU
-seconds of the run's timed calls, plus whatever else its worker spent during the run beyond what the
-other side's worker spent on the same requests (making the fresh inputs, sketching the results, any time
-between requests). Work moved out of the calls — into the making of the inputs, into the sketching of
-the results, into a signal handler between requests — is still counted, and an honest side's figure is
-its calls alone. After each run, its results are sketched in its worker and compared with the
-reference's on the same inputs: a run that skipped its work or returned a remembered result fails the row.
+seconds of the run's timed calls, plus whatever else its worker spent from the start of the run to the
+start of its next one beyond the least any run spent on the same untimed requests (making the fresh
+inputs, sketching the results). Work moved out of the calls — into the making of the inputs, into the
+sketching of the results, into a signal handler between requests — is still counted, and an honest
+side's figure is its calls and a little noise. After each run, its results are sketched in its worker and
+compared with the reference's on the same inputs: a run that skipped its work or returned a remembered
+result fails the row.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, wait
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +31,13 @@ from grader.kit.workload import Calls, FreshSeed, Held, Impl, Workload, holds_ar
 from grader.outcomes import CheckFailed, CheckOutcome, MeasurementError
 from grader.sandbox import replies
 from grader.sandbox.held import float_leaves
-from grader.sandbox.protocol import ProtocolError, Ref
+from grader.sandbox.protocol import ProtocolError, Ref, dumps
 
-RUNS = 3  # timed runs of each side at each size; a figure is the best of them (load only ever adds time)
+RUNS = 2  # timed runs of each side at a size, after a warm-up: a figure is the best (load only ever adds time)
 SHIFT = 0.25  # a fresh input is the uploaded one shifted by up to this share of its root mean square ...
 SCALE_RANGE = (0.75, 1.25)  # ... and, if it has one axis, scaled by a factor in this range
-RTOL = 1e-6  # a result's sketch may differ from the reference's by this share of the sketch's norm
+RTOL = 1e-6  # a result's sketch may differ from the reference's by this share of the sketch's norm ...
+FLOOR = 1e-3  # ... or of this share of the largest result's, whichever is more
 RMS_SAMPLES = 4096
 
 
@@ -76,8 +77,8 @@ class _Run:
 class Bench:
     """The speed row's measurements of one workload: `label` names it in messages and marks what broke."""
 
-    def __init__(self, workload: Workload, label: str, rng: np.random.Generator, pool: Executor) -> None:
-        self.workload, self.label, self.rng, self.pool = workload, label, rng, pool
+    def __init__(self, workload: Workload, label: str, rng: np.random.Generator) -> None:
+        self.workload, self.label, self.rng = workload, label, rng
         self._inputs: dict[tuple[int, ...], _Inputs] = {}
 
     def inputs(self, size: tuple[int, ...]) -> _Inputs:
@@ -87,10 +88,11 @@ class Bench:
         return self._inputs[size]
 
     def warm_up(self, side: Side, inputs: _Inputs, factors: list) -> int | None:
-        """One unchecked run, whose peak memory it returns: it uploads the inputs and pays a fresh worker's first
-        costs (the growth of its heap, its libraries' set-up) before anything is timed. Draws nothing from
-        `rng`, so it can run in a thread of its own beside the other side's work."""
-        return self._run(side, inputs, factors, seed=0, sketch_seed=0, memory=True).peak  # sketched: see _attempt
+        """One unchecked run, whose peak memory it returns: it uploads the inputs and pays a fresh worker's
+        first costs (the growth of its heap, its libraries' set-up) before anything is timed. Its results are
+        sketched, so that work put off until then shows in the peak too. Draws nothing from `rng`: it can
+        run in a thread of its own beside the other side's work."""
+        return self._run(side, inputs, factors, seed=0, sketch_seed=0, memory=True).peak
 
     def one_run(self, side: Side, size: tuple[int, ...]) -> float:
         """CPU seconds of one unchecked run of `side` on new inputs of `size` (for sizing, before the real runs)."""
@@ -99,25 +101,16 @@ class Bench:
         inputs.release()
         return run.calls
 
-    def pair(
-        self, sides: tuple[Side, ...], expected: Side, size: tuple[int, ...], *, memory: bool = False, together: bool = False
-    ) -> Timed:
+    def pair(self, sides: tuple[Side, ...], expected: Side, size: tuple[int, ...], *, memory: bool = False) -> Timed:
         """RUNS runs of each side, and of `expected` after them unless it is one of them, in turns on fresh
-        inputs of `size`; every run's results are checked against `expected`'s on the same inputs.
-
-        `together`: each worker's turns run at the same time as the other worker's, on the other core. Only
-        for small inputs, whose work stays in each core's caches: there the two cannot slow each other down.
-        """
+        inputs of `size`; every run's results are checked against `expected`'s on the same inputs. With
+        `memory`, a first run more measures each side's peak memory (and pages it in, which costs time)."""
         timed = [*sides] if any(side is expected for side in sides) else [*sides, expected]
         inputs = self.inputs(size)
         runs: list[list[_Run]] = []
-        for number in range(1, RUNS + 1):
+        for number in range(1, RUNS + memory + 1):
             factors, seed, sketch_seed = inputs.factors(self.rng), int(self.rng.integers(2**31)), int(self.rng.integers(2**31))
-
-            def turn(side: Side, first: bool = number == 1) -> _Run:
-                return self._run(side, inputs, factors, seed, sketch_seed, memory=memory and first)
-
-            group = self._turns(timed, turn) if together else [turn(side) for side in timed]
+            group = [self._run(side, inputs, factors, seed, sketch_seed, memory=memory and number == 1) for side in timed]
             want = next(run for side, run in zip(timed, group) if side is expected)
             for run in group:
                 if run is not want:
@@ -126,23 +119,6 @@ class Bench:
         self._inputs.pop(size).release()
         _close_spans([run for group in runs for run in group])
         return Timed(size, tuple(_charged(runs, i, sides) for i in range(len(timed))), tuple(run.peak for run in runs[0]))
-
-    def _turns(self, sides: list[Side], turn: Callable[[Side], _Run]) -> list[_Run]:
-        """turn(side) for every side, each worker's in order: the first worker's (the candidate's) in the pool,
-        the others' here meanwhile. If both fail, the candidate's failure is the one reported."""
-        chains: dict[int, list[Side]] = {}
-        for side in sides:
-            chains.setdefault(id(side.session), []).append(side)
-        first, *rest = chains.values()
-        elsewhere = self.pool.submit(lambda: [turn(side) for side in first])
-        try:
-            here = [(side, turn(side)) for chain in rest for side in chain]
-        except BaseException:
-            wait([elsewhere])
-            elsewhere.result()
-            raise
-        done = {id(side): run for side, run in [*zip(first, elsewhere.result()), *here]}
-        return [done[id(side)] for side in sides]
 
     def _run(
         self, side: Side, inputs: _Inputs, factors: list, seed: int, sketch_seed: int | None, *, memory: bool = False
@@ -183,18 +159,15 @@ class _Inputs:
     def __init__(self, values: tuple, label: str) -> None:
         self.values, self.label = values, label
         self.held = [i for i, value in enumerate(values) if holds_arrays(value)]
-        self.leaves = [(leaf.shape, _rms(leaf)) for leaf in float_leaves(self.payload)]
+        payload = tuple(values[i] for i in self.held)
+        self.leaves = [(leaf.shape, _rms(leaf)) for leaf in float_leaves(payload)]
+        self.upload = dumps({"op": "hold", "value": payload})  # encoded once, for every worker
         self.base: dict[int, tuple[WorkerSession, Ref]] = {}
-
-    @property
-    def payload(self) -> tuple:
-        return tuple(self.values[i] for i in self.held)
 
     def uploaded(self, session: WorkerSession) -> Ref:
         """The inputs as `session`'s worker holds them, uploaded on first use."""
         if id(session) not in self.base:
-            reply = session.measured(self.label, {"op": "hold", "value": self.payload}, _REF)[0]
-            self.base[id(session)] = session, reply["ref"]
+            self.base[id(session)] = session, session.measured(self.label, self.upload, _REF)[0]["ref"]
         return self.base[id(session)][1]
 
     def release(self) -> None:
@@ -262,14 +235,15 @@ def _charged(runs: list[list[_Run]], index: int, compared: tuple[Side, ...]) -> 
 
 
 def _check(run: _Run, want: _Run, which: str) -> None:
-    """The run's results must be the expected side's on the same inputs (within RTOL of each result's norm)."""
+    """The run's results must be the expected side's on the same inputs (within RTOL of each sketch's norm)."""
     if [where for where, _ in run.results] != [where for where, _ in want.results]:
         raise CheckFailed(
             f"the speed row's {which} returned results shaped unlike the reference's "
             f"({', '.join(w for w, _ in run.results)} against {', '.join(w for w, _ in want.results)})"
         )
+    scale = max((float(np.linalg.norm(s["rows"])) for s in want.sketches if "rows" in s), default=0.0)
     for (where, _), got, expected in zip(run.results, run.sketches, want.sketches):
-        why = _differs(got, expected)
+        why = _differs(got, expected, scale)
         if why:
             raise CheckFailed(
                 f"the speed row's {which}: {where} {why}, so it is not the reference's result on the same inputs. "
@@ -278,8 +252,9 @@ def _check(run: _Run, want: _Run, which: str) -> None:
             )
 
 
-def _differs(got: dict, want: dict) -> str | None:
-    """Why one result's sketch is not the reference's, or None."""
+def _differs(got: dict, want: dict, scale: float) -> str | None:
+    """Why one result's sketch is not the reference's, or None. A result that should be about zero (a bias's
+    gradient under a normalization) is compared at the scale of the run's largest result, `scale`."""
     if "type" in got or "type" in want:
         return None if got == want else f"is {got.get('type', 'an array')} where the reference returns {want.get('type', 'an array')}"
     if got["shape"] != want["shape"]:
@@ -288,7 +263,7 @@ def _differs(got: dict, want: dict) -> str | None:
     if rows.shape != expected.shape or not np.all(np.isfinite(rows)):
         return "holds NaN or inf" if rows.shape == expected.shape else "is not shaped like the reference's"
     gap = np.abs(rows - expected)
-    if float(np.linalg.norm(gap)) <= RTOL * float(np.linalg.norm(expected)) + 1e-300:
+    if float(np.linalg.norm(gap)) <= RTOL * (float(np.linalg.norm(expected)) + FLOOR * scale) + 1e-300:
         return None
     return f"has other values (most in row {int(np.argmax(gap))})" if len(got["shape"]) > 1 else "has other values"
 
@@ -304,7 +279,7 @@ _REF = replies.record({"ref": replies.ref})
 
 
 def _sketches(count: int) -> replies.Shape:
-    """A sketch reply: one sketch per result asked for, each a type name or shape, norm and projection."""
+    """A sketch reply: one sketch per result asked for, each a type name, or a shape and a vector of row sums."""
 
     def check(value: Any, where: str) -> None:
         replies.record({"sketches": replies.list_of(_SKETCH)})(value, where)

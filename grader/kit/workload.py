@@ -12,7 +12,8 @@ to later calls, called as methods (`layer.forward(x)`) or given attributes (`net
 no array crosses the pipe while the clock runs. What run returns, results of its calls in any structure of
 tuples, lists and dicts, is what the grader compares with the reference's results on the same inputs.
 
-`prepare(impl, *args)`, if given, runs first, untimed; what it returns is appended to run's arguments.
+`prepare(impl, *args)`, if given, runs first and its calls are not timed (what its worker spends is still
+weighed, see grader.kit.timing); what it returns is appended to run's arguments.
 """
 
 from __future__ import annotations

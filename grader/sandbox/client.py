@@ -144,6 +144,7 @@ class Worker:
         self._drain = _OutputDrain(self.process.stderr.fileno(), output)
         self._drain.start()
         self._ready = False
+        self._last_frame = 0  # bytes of the last reply's frame (stream() adds them up)
 
     @property
     def alive(self) -> bool:
@@ -159,20 +160,36 @@ class Worker:
             self._receive(time.monotonic() + STARTUP_TIMEOUT_S, STARTUP_TIMEOUT_S, default_budget(None))
             self._ready = True
 
-    def request(self, message: dict, timeout: float, budget: int | None = None) -> dict:
-        """Send one request and wait for its single reply, of at most `budget` bytes (default_budget)."""
+    def post(self, message: dict) -> None:
+        """Send a request without waiting: the worker answers it once booted, while the grader does its own
+        set-up, and `collect` reads the answer. Only before any other request."""
+        self._send(message, time.monotonic() + STARTUP_TIMEOUT_S, STARTUP_TIMEOUT_S)
+
+    def collect(self, timeout: float) -> dict:
+        """The reply to the request `post` sent."""
+        self.wait_ready()
+        return self._receive(time.monotonic() + timeout, timeout, default_budget(None))
+
+    def request(self, message: dict | bytes, timeout: float, budget: int | None = None) -> dict:
+        """Send one request and wait for its single reply, of at most `budget` bytes (default_budget).
+
+        `message` may be a frame protocol.dumps already made: one upload to several workers is encoded once."""
         self.wait_ready()
         deadline = time.monotonic() + timeout
         self._send(message, deadline, timeout)
         return self._receive(deadline, timeout, budget or default_budget(message))
 
     def stream(self, message: dict, count: int, timeout_each: float, budget: int | None = None) -> Iterator[dict]:
-        """Send one request and yield up to `count` replies, each with its own deadline and byte budget."""
+        """Send one request and yield up to `count` replies, each with its own deadline.
+
+        `budget` bounds the replies together, not each: the caller keeps them all (a numerical gradient's
+        evaluations), so many replies just under a per-reply budget would add up to gigabytes."""
         self.wait_ready()
         self._send(message, time.monotonic() + timeout_each, timeout_each)
-        budget = budget or default_budget(message)
+        left = budget or default_budget(message)
         for _ in range(count):
-            reply = self._receive(time.monotonic() + timeout_each, timeout_each, budget)
+            reply = self._receive(time.monotonic() + timeout_each, timeout_each, left)
+            left -= self._last_frame
             yield reply
             if not reply["ok"]:
                 return
@@ -196,8 +213,8 @@ class Worker:
         self.kill()
 
     # ------------------------------------------------------------------ pipes with deadlines
-    def _send(self, message: dict, deadline: float, timeout: float) -> None:
-        data = memoryview(dumps(message))
+    def _send(self, message: dict | bytes, deadline: float, timeout: float) -> None:
+        data = memoryview(message if isinstance(message, bytes) else dumps(message))
         while data:
             self._wait(self._write_fd, deadline, timeout, for_write=True)
             try:
@@ -215,6 +232,7 @@ class Worker:
         longer be trusted to be at a frame boundary, so the worker is killed.
         """
         (size,) = HEADER.unpack(self._read_exact(HEADER.size, deadline, timeout))
+        self._last_frame = size
         try:
             if size > budget:
                 raise ProtocolError(f"the result was too large to transfer ({mib(size)}; this call may send back {mib(budget)})")

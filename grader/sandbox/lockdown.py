@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import importlib.util
 import os
 import resource
 import sys
@@ -155,6 +156,27 @@ def _single_threaded() -> bool:
 
 
 # --------------------------------------------------------------------------- Landlock
+def package_dirs(names: Iterable[str]) -> list[str]:
+    """Where the track's forbidden packages live (torch for a NumPy problem): never granted, so no loader can
+    run their code under another name, as an import hook alone would allow."""
+    found: list[str] = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None:
+            found += list(spec.submodule_search_locations or ()) or ([spec.origin] if spec.origin else [])
+    return [os.path.realpath(path) for path in found if os.path.exists(path)]
+
+
+def _foreign_site_packages(trees: list[str]) -> list[str]:
+    """site-packages folders inside a granted tree that are not on the import path (the base interpreter's,
+    under a venv's stdlib): packages there were never meant to be importable, forbidden ones included."""
+    inner = (os.path.join(tree, name) for tree in trees for name in ("site-packages", "dist-packages"))
+    return [os.path.realpath(path) for path in inner if os.path.isdir(path) and os.path.realpath(path) not in trees]
+
+
 def _apply_landlock(readable_files: list[str], forbidden: list[str]) -> dict[str, Any]:
     if _landlock is None or _landlock.abi_version() < 1:
         return {}
@@ -166,9 +188,9 @@ def _apply_landlock(readable_files: list[str], forbidden: list[str]) -> dict[str
         handled_net=ll.AccessNet.BIND_TCP | ll.AccessNet.CONNECT_TCP,
         scoped=ll.Scope.SIGNAL | ll.Scope.ABSTRACT_UNIX_SOCKET,
     ) as ruleset:
-        for tree in _grantable(python_trees(), forbidden):
-            ruleset.allow_path(tree, read_tree)
-        for path in (*SYSTEM_FILES, *readable_files):
+        trees = python_trees()
+        granted = _grantable(trees, forbidden + _foreign_site_packages(trees))
+        for path in (*granted, *SYSTEM_FILES, *readable_files):
             if os.path.exists(path):
                 ruleset.allow_path(path, read_tree if os.path.isdir(path) else ll.AccessFS.READ_FILE)
         ruleset.restrict()
@@ -235,7 +257,20 @@ _REFUSED = (
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "io_uring_setup",
     "io_uring_enter", "io_uring_register", "fanotify_init", "quotactl", "syslog", "vhangup",
     "socket", "fork", "vfork", "clone", "execve", "execveat",
+    # Landlock (up to ABI 7) does not see a file's metadata: a worker that owns a file (root owns most) could
+    # chmod it, setuid bit included, or stamp it, on any path it can name.
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime", "utimes",
+    "futimesat", "utimensat", "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr",
+    "fremovexattr", "setxattrat", "removexattrat",
+    # System V and POSIX message IPC outlive the worker and would carry data from one hand-in to the next.
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+    "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+    "mq_getsetattr",
 )  # fmt: skip
+# System calls added since Linux 6.6 (numbered alike on every architecture since 424), which an older
+# libseccomp cannot name: file metadata at a path (xattrs, fsxattr flags), mount and LSM state. None is
+# needed once the worker runs; ENOSYS makes libraries fall back as on an older kernel.
+_NEWER = range(452, 470)
 # Signals only to this process itself (raise(), abort()): never to the grader or anyone else.
 _SIGNAL_SELF_ONLY = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 
@@ -250,6 +285,8 @@ def _apply_seccomp() -> bool:
         for name in _REFUSED:
             _add(rules, denied, name)
         _add(rules, sc.ERRNO(errno.ENOSYS), "clone3")  # glibc then falls back to clone, refused above
+        for number in _NEWER:
+            _add(rules, sc.ERRNO(errno.ENOSYS), number)
         me = os.getpid()
         for name in _SIGNAL_SELF_ONLY:
             _add(rules, denied, name, sc.Arg(0, sc.NE, me))
@@ -260,8 +297,8 @@ def _apply_seccomp() -> bool:
     return True
 
 
-def _add(rules: Any, action: int, name: str, *args: Any) -> None:
+def _add(rules: Any, action: int, call: str | int, *args: Any) -> None:
     try:
-        rules.add_rule(action, name, *args)
+        rules.add_rule(action, call, *args)
     except (OSError, ValueError):
-        pass  # a system call this architecture does not have
+        pass  # a system call this architecture (or this libseccomp) does not know; _NEWER covers the recent ones

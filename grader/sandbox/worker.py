@@ -188,9 +188,11 @@ class Worker:
         the problem's import constraint, and stands in for the file limits where the kernel has no Landlock.
         """
         if self.sandbox is None:
-            self.sandbox = lockdown.lock_down(request["readable"], request["forbidden_trees"])
+            forbidden = request.get("forbidden", ())
+            unreadable = [*request["forbidden_trees"], *lockdown.package_dirs(forbidden)]
+            self.sandbox = lockdown.lock_down(request["readable"], unreadable)
             guard.install(
-                request.get("protected", ()), request["readable"][0], request.get("forbidden", ()), request.get("track", ""),
+                request.get("protected", ()), request["readable"][0], forbidden, request.get("track", ""),
                 confine=bool(lockdown.missing_protections(self.sandbox)),
             )
         return {"ok": True, "sandbox": self.sandbox}
