@@ -1,29 +1,75 @@
-"""The hostile corpus: broken, careless and mischievous candidate files, each with its promised scorecard.
+"""The hostile corpus: broken, careless, mischievous and attacking candidate files, each with its promises.
 
 tests/hostile/<slug>/<case>.py starts with header comments:
 
-    # hostile: what the file does                (or # careless:, # broken:, # constraint:)
+    # hostile: what the file does                (or # careless:, # broken:, # constraint:, # attack: CLASS)
     # args: --timeout 1                          (extra grade options; optional)
     # within: 15                                 (seconds the whole `grade` run may take)
-    # exit: 1                                    (optional, default 1)
+    # exit: 1                                    (optional, default 1; `any`: 0 or 1)
     # expect: error/load: a regex                (some row with this status [and category] matches)
     # no-pass                                    (no row may pass)
     # output-over: 4000000                       (the captured output counted at least this many bytes)
+    # no-math                                    (the file computes nothing right: the verdict must be failing)
+    # speed-ratio-over: 3                        (the honest speed ratio is at least this: a faked timing fails)
+    # speed-row                                  (graded with the speed row; so is a file whose promise
+                                                  names the speed row: every other file is graded without it)
+    # needs: pidns                               (only graded inside a PID namespace, or under the kernel
+                                                  sandbox's signal scoping: it signals processes it must not)
+    # runs: 2                                    (graded twice in the same checkout: what the first run left)
+    # batch: alone                               (in `grade batch`, graded in a batch of its own beside the
+                                                  honest hand-in: when it wins it takes the whole batch down,
+                                                  or changes what every later file is graded against)
+    # batch: first                               (in `grade batch`, graded before the rest of its batch: an
+                                                  attack that only a batch makes possible, which a batch
+                                                  wrecked by another file's win would hide)
 
-Each file is graded once with --json; the JSON must parse whatever the file did.
+Every file is graded with --json in a throwaway copy of the checkout (tests/redteam.py), and every file,
+whatever its header, is held to the same invariants on top of its promises:
+
+- a well-formed verdict: exit 0 or 1 (never a crash, a signal or a hang), exactly one JSON object whose counts
+  agree with its rows, in under 30 s; for a `no-math` file, failing (exit 1, not every row passing);
+- the checkout unchanged (every file under grader/, problems/, solutions/, compiled bytecode included);
+- the store unchanged: the seeded history intact, the session record byte-identical, no foreign file, and
+  exactly one new attempt per grading, agreeing with its report and holding the file that was graded;
+- no process left behind (whatever is alive in the run's PID namespace, or among the launcher's orphans,
+  once the grader has exited; and anything carrying the file's marker `nkrt-<stem>`);
+- the grader's own peak resident memory under 1 GiB;
+- nothing else reached: HOME, the classmate's file beside the submission, the harness's TCP and abstract
+  socket listeners, the Python installation, the grader's secret environment variable, and the text of the
+  reference solution or the hidden suite in the output.
+
+Then every problem's corpus is graded again with `grade batch`, beside an honest hand-in (a copy of the
+reference solution), which must pass every check, untouched; the batch must leave the same things unchanged.
+Files marked `batch: alone` get a batch of their own (with their own honest hand-in): when they win they take
+the whole batch down, which would hide what every other file of the problem did.
+
+Safety. Attacks that write, rename or delete only ever reach the run's throwaway copy, store and HOME (they
+find their targets at run time, as an attacker would: through the `grader` package the worker imported, the
+grader's /proc entries, NORMKATA_HOME or HOME; never a guessed default). Signals: the grader is started in a
+session of its own by a launcher it cannot reach, so SIGKILL, SIGTERM or killpg aimed at the grader end only
+that grading, and a SIGSTOPped grader is killed after 2 s and reported (it would hang forever); `kill(-1)` and
+killing the grader's ancestors are graded only inside a PID namespace, where "everyone" is that run's own
+processes, or else only when the report says the kernel sandbox scopes signals. A grader made to allocate
+gigabytes is killed at 2 GiB resident. The file that plants a .pth in site-packages writes only a comment,
+and the harness deletes it. NORMKATA_REDTEAM_CHECKOUT=<dir> attacks the grader of another checkout (say an
+older commit, to watch the suite go red); NORMKATA_REDTEAM_NO_NAMESPACE=1 forces the launcher's fallback.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, grade_many, selected
+import redteam
+from helpers import ROOT, selected
 
 SEED = "5"
+WITHIN_S = 30.0
+HOSTILE = ROOT / "tests" / "hostile"
 
 
 @dataclass
@@ -31,14 +77,34 @@ class Promise:
     path: Path
     args: list[str] = field(default_factory=list)
     within: float = 10.0
-    exit: int = 1
+    exit: int | None = 1
     expects: list[tuple[str, str | None, str]] = field(default_factory=list)
     no_pass: bool = False
     output_over: int = 0
+    attack: str = ""
+    no_math: bool = False
+    needs: tuple[str, ...] = ()
+    runs: int = 1
+    speed_ratio_over: float | None = None
+    batch: str = ""
+    speed_row: bool = False
 
     @property
     def id(self) -> str:
         return f"{self.path.parent.name}/{self.path.stem}"
+
+    @property
+    def needs_speed(self) -> bool:
+        """The speed row is graded only where the promise is about it: it is the costliest row."""
+        return self.speed_row or self.speed_ratio_over is not None or any(c == "speed" for _, c, _ in self.expects)
+
+    @property
+    def slug(self) -> str:
+        return self.path.parent.name
+
+    @property
+    def marker(self) -> str:
+        return f"nkrt-{self.path.stem}"
 
 
 def _promise(path: Path) -> Promise:
@@ -47,17 +113,31 @@ def _promise(path: Path) -> Promise:
         if not line.startswith("#"):
             break
         key, _, value = line[2:].partition(":")
-        value = value.strip()
+        key, value = key.strip(), value.strip()
         if key == "args":
             promise.args = shlex.split(value)
         elif key == "within":
             promise.within = float(value)
         elif key == "exit":
-            promise.exit = int(value)
+            promise.exit = None if value == "any" else int(value)
         elif key == "output-over":
             promise.output_over = int(value)
         elif key == "no-pass":
             promise.no_pass = True
+        elif key == "no-math":
+            promise.no_math = True
+        elif key == "attack":
+            promise.attack = value.split(":")[0].strip()
+        elif key == "needs":
+            promise.needs = tuple(v.strip() for v in value.split(","))
+        elif key == "runs":
+            promise.runs = int(value)
+        elif key == "speed-ratio-over":
+            promise.speed_ratio_over = float(value)
+        elif key == "batch":
+            promise.batch = value
+        elif key == "speed-row":
+            promise.speed_row = True
         elif key == "expect":
             where, _, pattern = value.partition(": ")
             status, _, category = where.partition("/")
@@ -65,34 +145,336 @@ def _promise(path: Path) -> Promise:
     return promise
 
 
-PROMISES = [_promise(p) for p in sorted((ROOT / "tests" / "hostile").glob("*/*.py"))]
+PROMISES = [_promise(p) for p in sorted(HOSTILE.glob("*/*.py"))]
+IDS = [p.id for p in PROMISES]
+SLUGS = sorted({p.slug for p in PROMISES})
+
+
+# ----------------------------------------------------------------------------- grading the corpus
+@pytest.fixture(scope="module")
+def session_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("redteam")
+
+
+def _grade(root: Path, promise: Promise) -> redteam.RedRun:
+    args = ["--seed", SEED, "--json", *promise.args, *(() if promise.needs_speed else ("--no-speed",))]
+    return redteam.run_hostile(root / f"{promise.slug}-{promise.path.stem}", promise.slug, promise.path, args,
+                               promise.marker, promise.runs)
 
 
 @pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest) -> dict:
+def controls(session_root: Path) -> dict[str, redteam.RedRun]:
+    """Each problem's reference solution, graded through the same harness: it must leave no trace at all
+    (the harness's own false positives would show here first), and it says whether the kernel sandbox holds."""
+    slugs = sorted({p.slug for p in PROMISES})
+
+    def control(slug: str) -> redteam.RedRun:
+        path = redteam.CATALOG.get(slug).solution
+        return redteam.run_hostile(session_root / f"control-{slug}", slug, path, ["--seed", SEED, "--json", "--no-speed"],
+                                   "nkrt-control")
+
+    return dict(zip(slugs, redteam.in_parallel(slugs, control)))
+
+
+def _signals_scoped(controls: dict[str, redteam.RedRun]) -> bool:
+    for run in controls.values():
+        try:
+            sandbox = run.report.get("sandbox")
+        except ValueError:
+            return False
+        if not (isinstance(sandbox, dict) and sandbox.get("signals")):
+            return False
+    return True
+
+
+def _skip_reason(promise: Promise, controls: dict[str, redteam.RedRun]) -> str:
+    if "pidns" in promise.needs and not redteam.CONTAINED and not _signals_scoped(controls):
+        return ("signals every process it can reach: graded only inside a PID namespace (unavailable here) or when "
+                "the report's sandbox field says signals are scoped (it does not)")
+    return ""
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest, session_root: Path, controls: dict) -> dict[str, redteam.RedRun]:
     promises = selected(request, PROMISES, "promise")
-    jobs = [(p.path.parent.name, "--file", str(p.path), "--seed", SEED, "--json", *p.args) for p in promises]
-    return {p.id: run for p, run in zip(promises, grade_many(jobs))}
+    todo = [p for p in promises if not _skip_reason(p, controls)]
+    # Slowest first, so that the two workers finish together.
+    todo.sort(key=lambda p: -p.within * p.runs)
+    done = dict(zip([p.id for p in todo], redteam.in_parallel(todo, lambda p: _grade(session_root, p))))
+    for p in promises:
+        if p.id not in done:
+            done[p.id] = redteam.RedRun(-1, "", "", 0.0, skipped=_skip_reason(p, controls))
+    return done
 
 
-@pytest.mark.parametrize("promise", PROMISES, ids=[p.id for p in PROMISES])
-def test_hostile_file_gets_an_honest_scorecard(promise: Promise, runs: dict) -> None:
+def _run(runs: dict, promise: Promise) -> redteam.RedRun:
     run = runs[promise.id]
-    assert "Traceback" not in run.stderr, run.stderr
+    if run.skipped:
+        pytest.skip(run.skipped)
+    return run
+
+
+def _rows_summary(report: dict) -> str:
+    return f"{report['passed']}/{report['total']} pass; " + "; ".join(
+        f"{r['status']}/{r['category']}: {r['message'][:100]}" for r in report["checks"] if r["status"] != "pass"
+    )[:600]
+
+
+# ----------------------------------------------------------------------------- the harness itself
+def test_harness_grades_the_copy_and_a_reference_leaves_no_trace(controls: dict) -> None:
+    for slug, run in controls.items():
+        assert not run.grader_used, run.grader_used
+        assert run.code == 0, f"{slug}: the reference did not pass in the harness ({run.code}): {run.stderr[-800:]}"
+        found = run.repo + run.store + run.home + run.classmate + run.survivors + run.events + run.network + run.venv
+        assert not found, f"{slug}: the harness reports changes for the reference itself: {found}"
+        assert all(kb is not None and kb < redteam.RSS_LIMIT_KB for kb in run.rss_kb), run.rss_kb
+
+
+# ----------------------------------------------------------------------------- promises of each file
+@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+def test_hostile_file_gets_an_honest_scorecard(promise: Promise, runs: dict) -> None:
+    run = _run(runs, promise)
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert run.stdout.strip(), f"no report at all: the grader ended with {run.code}; {run.events}; {run.stderr[-1000:]}"
     report = run.report  # one valid JSON object, whatever the file printed or did
-    assert run.code == promise.exit, f"exit {run.code}: {report['checks'][:3]}"
+    if promise.exit is not None:
+        assert run.code == promise.exit, f"exit {run.code}: {_rows_summary(report)}"
     assert run.seconds < promise.within, f"took {run.seconds:.1f} s, promised under {promise.within} s"
     rows = report["checks"]
     for status, category, pattern in promise.expects:
         matching = [r for r in rows if r["status"] == status and (category is None or r["category"] == category)]
         assert any(re.search(pattern, r["message"]) for r in matching), (
             f"no {status}{'/' + category if category else ''} row matches /{pattern}/; rows: "
-            + "; ".join(f"{r['status']}/{r['category']}: {r['message'][:120]}" for r in rows if r["status"] != "pass")
+            + "; ".join(f"{r['status']}/{r['category']}: {r['message'][:120]}" for r in rows
+                        if r["status"] != "pass" or r["category"] == category)
         )
     if promise.no_pass:
         assert not [r for r in rows if r["status"] == "pass"]
     assert report["output"]["total_bytes"] >= promise.output_over
+    if promise.speed_ratio_over is not None:
+        assert not _faked_speed(promise, report), _faked_speed(promise, report)
+
+
+def _faked_speed(promise: Promise, report: dict) -> str:
+    """Why the speed figure of a file that is at least `speed-ratio-over` times slower than the reference is
+    a lie: it claims less, on a passing speed row ("" when it is honest, or the grader refused to measure)."""
+    speed = [r for r in report["checks"] if r["category"] == "speed"]
+    ratio = report.get("speed_ratio")
+    if not speed or any(r["status"] != "pass" for r in speed):
+        return ""  # a speed row that caught the trick (or did not run) claims nothing
+    if ratio is None or ratio < promise.speed_ratio_over:
+        return (f"speed ratio {ratio} on a passing speed row, but this file is at least {promise.speed_ratio_over}x "
+                f"slower than the reference: the timing was faked ({speed[0]['message'][:300]})")
+    return ""
 
 
 def test_corpus_is_large_enough() -> None:
-    assert len(PROMISES) >= 30 and all(p.expects or p.exit == 0 for p in PROMISES)
+    assert len(PROMISES) >= 30 and all(p.expects or p.exit != 1 or p.no_math or p.attack for p in PROMISES)
+    attacks = [p for p in PROMISES if p.attack]
+    classes = {p.attack for p in attacks}
+    assert len(attacks) >= 40 and {"signal", "read-protected", "write-repo", "write-store", "spawn", "network", "memory",
+                                    "patch-worker", "batch-tamper"} <= classes, classes
+
+
+# ----------------------------------------------------------------------------- invariants every file is held to
+def _verdict_problems(promise: Promise, run: redteam.RedRun) -> list[str]:
+    problems = list(run.grader_used) + list(run.events)
+    for i, launch in enumerate(run.launches, start=1):
+        where = f"run {i}: " if len(run.launches) > 1 else ""
+        code = launch["code"]
+        if code not in (0, 1):
+            problems.append(f"{where}the grader ended with {code} (not a verdict): {launch['stderr'][-600:]}")
+            continue
+        if launch["seconds"] >= WITHIN_S:
+            problems.append(f"{where}took {launch['seconds']:.1f} s")
+        try:
+            report = json.loads(launch["stdout"])
+        except ValueError as exc:
+            problems.append(f"{where}stdout is not exactly one JSON object ({exc}): {launch['stdout'][:300]!r}")
+            continue
+        rows = report.get("checks") or []
+        passing = sum(r.get("status") == "pass" for r in rows)
+        if report.get("problem") != promise.slug or report.get("passed") != passing or report.get("total") != len(rows):
+            problems.append(f"{where}the report's counts disagree with its rows: {report.get('passed')}/{report.get('total')} "
+                            f"vs {passing}/{len(rows)}")
+        if any(r.get("status") not in ("pass", "fail", "error", "skip") for r in rows):
+            problems.append(f"{where}a row has an unknown status")
+        if code != (0 if rows and passing == len(rows) else 1):
+            problems.append(f"{where}exit {code} for {passing}/{len(rows)} passing rows")
+        if promise.no_math and (code != 1 or (rows and passing == len(rows))):
+            problems.append(f"{where}a file with no correct math of its own got a passing verdict: {_rows_summary(report)}")
+    return problems
+
+
+@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+def test_verdict_is_well_formed_and_fails_closed(promise: Promise, runs: dict) -> None:
+    run = _run(runs, promise)
+    problems = _verdict_problems(promise, run)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+def test_checkout_unchanged(promise: Promise, runs: dict) -> None:
+    run = _run(runs, promise)
+    assert not run.repo, "the grading changed the checkout:\n" + "\n".join(run.repo[:40])
+
+
+@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+def test_store_unchanged(promise: Promise, runs: dict) -> None:
+    run = _run(runs, promise)
+    assert not run.store, "the progress store or a session record was touched:\n" + "\n".join(run.store)
+
+
+@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+def test_no_process_left_behind(promise: Promise, runs: dict) -> None:
+    run = _run(runs, promise)
+    assert not run.survivors, "still running after the grader exited:\n" + "\n".join(run.survivors)
+
+
+@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+def test_grader_memory_bounded(promise: Promise, runs: dict) -> None:
+    run = _run(runs, promise)
+    killed = [e for e in run.events if "resident" in e]
+    assert not killed, killed
+    for kb in run.rss_kb:
+        assert kb is not None, "the grader's peak memory is unknown (it did not exit normally)"
+        assert kb < redteam.RSS_LIMIT_KB, f"the grader itself peaked at {kb / 1024:.0f} MiB resident"
+
+
+@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+def test_nothing_else_reached(promise: Promise, runs: dict) -> None:
+    run = _run(runs, promise)
+    problems = [f"HOME: {c}" for c in run.home] + run.classmate + run.venv
+    problems += [f"the harness's listener heard from it: {m[:200]!r}" for m in run.network]
+    for i, launch in enumerate(run.launches, start=1):
+        if redteam.SECRET in launch["stdout"] + launch["stderr"]:
+            problems.append(f"run {i}: the grader's secret environment variable reached the output")
+        try:
+            shown = json.loads(launch["stdout"])["output"]["text"]
+        except (ValueError, KeyError, TypeError):
+            shown = launch["stdout"]
+        own = promise.path.read_text(encoding="utf-8", errors="replace")
+        leaked = [line for line in redteam.protected_lines(promise.slug) if line in shown and line not in own]
+        if leaked:
+            problems.append(f"run {i}: {len(leaked)} lines of the reference solution or hidden suite reached the "
+                            f"candidate's output, e.g. {leaked[0]!r}")
+    assert not problems, "\n".join(problems)
+
+
+# ----------------------------------------------------------------------------- the corpus through `grade batch`
+@dataclass(frozen=True, eq=False)
+class Group:
+    slug: str
+    promises: tuple[Promise, ...]
+    alone: bool
+    speed: bool = False  # graded with the speed row (the files whose promise is about it)
+
+    @property
+    def id(self) -> str:
+        if self.alone:
+            return f"{self.slug}/{self.promises[0].path.stem}"
+        return f"{self.slug}/speed" if self.speed else self.slug
+
+
+def _groups() -> list[Group]:
+    groups = []
+    for slug in SLUGS:
+        mine = [p for p in PROMISES if p.slug == slug]
+        for speed in (False, True):
+            together = tuple(p for p in mine if p.batch != "alone" and p.needs_speed == speed)
+            if together:
+                groups.append(Group(slug, together, False, speed))
+        groups += [Group(slug, (p,), True, p.needs_speed) for p in mine if p.batch == "alone"]
+    return groups
+
+
+GROUPS = _groups()
+
+
+def _group_of(promise: Promise) -> Group:
+    return next(g for g in GROUPS if promise in g.promises)
+
+
+@pytest.fixture(scope="module")
+def batches(request: pytest.FixtureRequest, session_root: Path, controls: dict) -> dict[str, redteam.BatchRun | str]:
+    wanted = {g.id for g in selected(request, GROUPS, "group")}
+    wanted |= {_group_of(p).id for p in selected(request, PROMISES, "batch_promise")}
+    todo, done = [], {}
+    for group in GROUPS:
+        if group.id not in wanted:
+            continue
+        runnable = tuple(p for p in group.promises if not _skip_reason(p, controls))
+        if not runnable:
+            done[group.id] = _skip_reason(group.promises[0], controls)
+        else:
+            todo.append(Group(group.slug, runnable, group.alone, group.speed))
+    todo.sort(key=lambda g: -len(g.promises))
+
+    def run(group: Group) -> redteam.BatchRun:
+        return redteam.run_batch(session_root / f"batch-{group.id.replace('/', '-')}", group.slug,
+                                 [p.path for p in group.promises], [p.marker for p in group.promises],
+                                 [] if group.speed else ["--no-speed"],
+                                 first=tuple(p.path.stem for p in group.promises if p.batch == "first"))
+
+    done.update(zip([g.id for g in todo], redteam.in_parallel(todo, run)))
+    return done
+
+
+def _batch(batches: dict, group: Group) -> redteam.BatchRun:
+    found = batches[group.id]
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=[g.id for g in GROUPS])
+def test_batch_honest_hand_in_is_graded_untouched(group: Group, batches: dict) -> None:
+    batch = _batch(batches, group)
+    assert not batch.error, batch.error + f"\nstderr: {batch.launch['stderr'][-1500:]}\nevents: {batch.launch['events']}"
+    assert not batch.honest_changed, "the honest hand-in's file was changed during the batch"
+    report = batch.reports.get("<honest>")
+    assert report is not None, f"the honest hand-in has no report: {batch.errors.get('<honest>')}"
+    assert report["total"] and report["passed"] == report["total"], f"the honest hand-in: {_rows_summary(report)}"
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=[g.id for g in GROUPS])
+def test_batch_leaves_no_trace(group: Group, batches: dict) -> None:
+    batch = _batch(batches, group)
+    problems = list(batch.launch["events"])
+    if batch.launch["code"] not in (0, 1):
+        problems.append(f"grade batch ended with {batch.launch['code']}: {batch.launch['stderr'][-800:]}")
+    if batch.error:
+        problems.append(batch.error)
+    if redteam.SECRET in batch.launch["stdout"] + batch.launch["stderr"]:
+        problems.append("the grader's secret environment variable reached the output")
+    problems += [f"checkout: {c}" for c in batch.repo[:30]]
+    problems += [f"store: {c}" for c in batch.store]
+    problems += [f"HOME: {c}" for c in batch.home]
+    problems += [f"left running: {s}" for s in batch.survivors]
+    problems += [f"the harness's listener heard: {m[:200]!r}" for m in batch.network]
+    problems += batch.venv
+    problems += [f"grader memory: {who} peaked at {kb / 1024:.0f} MiB" for who, kb in batch.rss.items() if kb >= redteam.RSS_LIMIT_KB]
+    assert not problems, "\n".join(problems)
+
+
+BATCH_PROMISES = [p for p in PROMISES if p.no_math or p.speed_ratio_over is not None]
+
+
+@pytest.mark.parametrize("batch_promise", BATCH_PROMISES, ids=[p.id for p in BATCH_PROMISES])
+def test_hostile_file_fails_in_batch(batch_promise: Promise, batches: dict, controls: dict) -> None:
+    promise = batch_promise
+    reason = _skip_reason(promise, controls)
+    if reason:
+        pytest.skip(reason)
+    batch = _batch(batches, _group_of(promise))
+    assert not batch.error, batch.error
+    assert promise.path.stem in batch.reports, f"no result for this file in the batch: {sorted(batch.reports)}"
+    report = batch.reports[promise.path.stem]
+    if report is None:
+        return  # no report is a failing verdict (the batch says why in its error)
+    if promise.no_math:
+        assert report["total"] and report["passed"] < report["total"], (
+            f"a file with no correct math of its own passed every check in the batch: {_rows_summary(report)}"
+        )
+    if promise.speed_ratio_over is not None:
+        assert not _faked_speed(promise, report), "in the batch: " + _faked_speed(promise, report)

@@ -59,6 +59,12 @@ def assert_gradient(analytic: Any, numeric: np.ndarray, what: str, threshold: fl
     analytic = expect_array(analytic, what, shape=numeric.shape)
     if not np.all(np.isfinite(analytic)):
         raise CheckFailed(f"{what}: contains NaN or inf")
+    if not np.any(numeric):
+        # A forward that ignores this input makes any zero backward "agree": a check that cannot fail.
+        raise CheckFailed(
+            f"{what}: central differences of your forward are zero everywhere: its output does not change when "
+            "this input does, so there is no gradient to check your backward against (the forward is wrong)"
+        )
     err = rel_error(analytic, numeric)
     if err > threshold:
         worst = np.unravel_index(

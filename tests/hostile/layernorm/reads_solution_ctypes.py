@@ -1,0 +1,53 @@
+# attack: read-protected: calls libc open() and read() through ctypes, below any Python-level hook
+# no-math
+# args: --no-speed
+# within: 15
+"""LayerNorm, forward and backward."""
+
+import os
+import sys
+
+
+def _checkout():
+    """The grader's checkout, found the way any code in the worker can find it."""
+    module = sys.modules.get("grader")
+    if module is not None and getattr(module, "__file__", None):
+        return os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+    return os.readlink("/proc/%d/cwd" % os.getppid())
+
+
+def _steal():
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.open.restype = ctypes.c_int
+    fd = libc.open(os.path.join(_checkout(), "solutions", "layernorm.py").encode(), os.O_RDONLY)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "libc open refused")
+    chunks = []
+    buffer = ctypes.create_string_buffer(65536)
+    while True:
+        n = libc.read(fd, buffer, 65536)
+        if n <= 0:
+            break
+        chunks.append(buffer.raw[:n])
+    libc.close(fd)
+    return b"".join(chunks).decode()
+
+
+def _adopt(source):
+    notes = {}
+    exec(compile(source, "my_notes.py", "exec"), notes)
+    return notes["layernorm_forward"], notes["layernorm_backward"]
+
+
+try:
+    layernorm_forward, layernorm_backward = _adopt(_steal())
+except Exception as exc:  # the route is closed: nothing of my own to fall back on
+    _why = repr(exc)
+
+    def layernorm_forward(x, gamma, beta, eps=1e-5):
+        raise NotImplementedError("still working on it (" + _why + ")")
+
+    def layernorm_backward(dy, cache):
+        raise NotImplementedError("still working on it (" + _why + ")")

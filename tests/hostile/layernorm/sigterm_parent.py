@@ -1,0 +1,18 @@
+# attack: signal: terminates the grader from inside its first call (os.kill(os.getppid(), signal.SIGTERM))
+# no-math
+# args: --no-speed
+# within: 15
+"""LayerNorm, forward and backward. Work in progress."""
+
+import os
+import signal
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    os.kill(os.getppid(), signal.SIGTERM)
+    return x, None
+
+
+def layernorm_backward(dy, cache):
+    os.kill(os.getppid(), signal.SIGTERM)
+    return dy, dy.sum(axis=0), dy.sum(axis=0)
