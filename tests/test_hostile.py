@@ -58,6 +58,7 @@ older commit, to watch the suite go red); NORMKATA_REDTEAM_NO_NAMESPACE=1 forces
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -146,7 +147,15 @@ def _promise(path: Path) -> Promise:
 
 
 PROMISES = [_promise(p) for p in sorted(HOSTILE.glob("*/*.py"))]
-IDS = [p.id for p in PROMISES]
+# Every file is graded through `grade batch`. A file is graded singly too when its promise is about a single
+# grading (no attack class: what its scorecard says), or when it attacks what only a single grading has: the
+# grader as the worker's parent (signals), the grader's own memory and output, the store it writes, the
+# speed row. Attacks on the worker's confinement meet the same lockdown in both (tests/test_lockdown.py
+# probes the single grading's worker layer by layer); NORMKATA_REDTEAM_SINGLE=all grades every file singly.
+SINGLE_CLASSES = {"signal", "memory", "forge-output", "write-store"}
+ALL_SINGLY = os.environ.get("NORMKATA_REDTEAM_SINGLE") == "all"
+SINGLE = [p for p in PROMISES if ALL_SINGLY or not p.attack or p.attack in SINGLE_CLASSES or p.needs_speed or p.runs > 1]
+IDS = [p.id for p in SINGLE]
 SLUGS = sorted({p.slug for p in PROMISES})
 
 
@@ -231,7 +240,7 @@ def test_harness_grades_the_copy_and_a_reference_leaves_no_trace(controls: dict)
 
 
 # ----------------------------------------------------------------------------- promises of each file
-@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+@pytest.mark.parametrize("promise", SINGLE, ids=IDS)
 def test_hostile_file_gets_an_honest_scorecard(promise: Promise, runs: dict) -> None:
     run = _run(runs, promise)
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
@@ -240,7 +249,13 @@ def test_hostile_file_gets_an_honest_scorecard(promise: Promise, runs: dict) -> 
     if promise.exit is not None:
         assert run.code == promise.exit, f"exit {run.code}: {_rows_summary(report)}"
     assert run.seconds < promise.within, f"took {run.seconds:.1f} s, promised under {promise.within} s"
-    rows = report["checks"]
+    _assert_expected_rows(promise, report["checks"])
+    assert report["output"]["total_bytes"] >= promise.output_over
+    if promise.speed_ratio_over is not None:
+        assert not _faked_speed(promise, report), _faked_speed(promise, report)
+
+
+def _assert_expected_rows(promise: Promise, rows: list[dict]) -> None:
     for status, category, pattern in promise.expects:
         matching = [r for r in rows if r["status"] == status and (category is None or r["category"] == category)]
         assert any(re.search(pattern, r["message"]) for r in matching), (
@@ -250,9 +265,6 @@ def test_hostile_file_gets_an_honest_scorecard(promise: Promise, runs: dict) -> 
         )
     if promise.no_pass:
         assert not [r for r in rows if r["status"] == "pass"]
-    assert report["output"]["total_bytes"] >= promise.output_over
-    if promise.speed_ratio_over is not None:
-        assert not _faked_speed(promise, report), _faked_speed(promise, report)
 
 
 def _faked_speed(promise: Promise, report: dict) -> str:
@@ -306,32 +318,32 @@ def _verdict_problems(promise: Promise, run: redteam.RedRun) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+@pytest.mark.parametrize("promise", SINGLE, ids=IDS)
 def test_verdict_is_well_formed_and_fails_closed(promise: Promise, runs: dict) -> None:
     run = _run(runs, promise)
     problems = _verdict_problems(promise, run)
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+@pytest.mark.parametrize("promise", SINGLE, ids=IDS)
 def test_checkout_unchanged(promise: Promise, runs: dict) -> None:
     run = _run(runs, promise)
     assert not run.repo, "the grading changed the checkout:\n" + "\n".join(run.repo[:40])
 
 
-@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+@pytest.mark.parametrize("promise", SINGLE, ids=IDS)
 def test_store_unchanged(promise: Promise, runs: dict) -> None:
     run = _run(runs, promise)
     assert not run.store, "the progress store or a session record was touched:\n" + "\n".join(run.store)
 
 
-@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+@pytest.mark.parametrize("promise", SINGLE, ids=IDS)
 def test_no_process_left_behind(promise: Promise, runs: dict) -> None:
     run = _run(runs, promise)
     assert not run.survivors, "still running after the grader exited:\n" + "\n".join(run.survivors)
 
 
-@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+@pytest.mark.parametrize("promise", SINGLE, ids=IDS)
 def test_grader_memory_bounded(promise: Promise, runs: dict) -> None:
     run = _run(runs, promise)
     killed = [e for e in run.events if "resident" in e]
@@ -341,7 +353,7 @@ def test_grader_memory_bounded(promise: Promise, runs: dict) -> None:
         assert kb < redteam.RSS_LIMIT_KB, f"the grader itself peaked at {kb / 1024:.0f} MiB resident"
 
 
-@pytest.mark.parametrize("promise", PROMISES, ids=IDS)
+@pytest.mark.parametrize("promise", SINGLE, ids=IDS)
 def test_nothing_else_reached(promise: Promise, runs: dict) -> None:
     run = _run(runs, promise)
     problems = [f"HOME: {c}" for c in run.home] + run.classmate + run.venv
@@ -457,7 +469,7 @@ def test_batch_leaves_no_trace(group: Group, batches: dict) -> None:
     assert not problems, "\n".join(problems)
 
 
-BATCH_PROMISES = [p for p in PROMISES if p.no_math or p.speed_ratio_over is not None]
+BATCH_PROMISES = [p for p in PROMISES if p.no_math or p.speed_ratio_over is not None or p not in SINGLE]
 
 
 @pytest.mark.parametrize("batch_promise", BATCH_PROMISES, ids=[p.id for p in BATCH_PROMISES])
@@ -478,3 +490,5 @@ def test_hostile_file_fails_in_batch(batch_promise: Promise, batches: dict, cont
         )
     if promise.speed_ratio_over is not None:
         assert not _faked_speed(promise, report), "in the batch: " + _faked_speed(promise, report)
+    if promise not in SINGLE:  # graded only here: its scorecard promises hold in the batch's report
+        _assert_expected_rows(promise, report["checks"])

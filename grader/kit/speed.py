@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
+from grader.core.session import WorkerSession
 from grader.kit.timing import RUNS, Bench, Side, Timed
 from grader.kit.workload import Workload
 from grader.outcomes import MeasurementError, NotRun
@@ -60,12 +60,16 @@ DEFAULT_PROBES = Probes(Probe((256, 256)), (Probe((4096, 16), "a loop over rows?
 
 @dataclass(frozen=True)
 class ShapeProbe:
+    """A probe as measured: the candidate's best time there over the reference's."""
+
     probe: Probe
     ratio: float
 
 
 @dataclass(frozen=True)
 class SpeedFigure:
+    """What the speed row says, and all it says it from: the label is a function of these numbers alone."""
+
     ratio: float  # best candidate run / best reference run at `size`
     low: float  # the lowest and highest ratio of runs paired in turn
     high: float
@@ -133,7 +137,8 @@ class SpeedFigure:
 
 
 def measure_speed(
-    worker: Any, label: str, workload: Workload, sizes: list[tuple[int, ...]], *, seed: int, probes: Probes = DEFAULT_PROBES
+    worker: WorkerSession, label: str, workload: Workload, sizes: list[tuple[int, ...]], *, seed: int,
+    probes: Probes = DEFAULT_PROBES,
 ) -> SpeedFigure:
     """The candidate's time against the reference's. `worker` is the suite's `worker` fixture (a
     WorkerSession); sizes go largest first, and the largest that fits the time budget is measured."""
@@ -151,8 +156,8 @@ class RelativeSpeed:
 
 
 def measure_relative_speed(
-    worker: Any, label: str, workload: Workload, sizes: list[tuple[int, ...]], *, seed: int, variant: dict[str, str],
-    probes: Probes = DEFAULT_PROBES,
+    worker: WorkerSession, label: str, workload: Workload, sizes: list[tuple[int, ...]], *, seed: int,
+    variant: dict[str, str], probes: Probes = DEFAULT_PROBES,
 ) -> RelativeSpeed:
     """The candidate's `variant` functions ({workload's name: the candidate's other function}) against its own
     originals, both in the candidate's worker; the reference's runs check both and show each one's loops."""
@@ -164,8 +169,8 @@ class _Measured:
     """Every side's runs at the main size and on the probes: the candidate first, the reference last."""
 
     def __init__(
-        self, worker: Any, label: str, workload: Workload, sizes: list[tuple[int, ...]], seed: int, probes: Probes,
-        variant: dict[str, str],
+        self, worker: WorkerSession, label: str, workload: Workload, sizes: list[tuple[int, ...]], seed: int,
+        probes: Probes, variant: dict[str, str],
     ) -> None:
         broken = worker.broken()
         if broken:

@@ -8,7 +8,7 @@ turns run by run (A B A B ...), so drifting load touches both.
 
 What a run costs a side is read from the kernel around each request (grader.sandbox.meter): the CPU
 seconds of the run's timed calls, plus whatever else its worker spent from the start of the run to the
-start of its next one beyond the least any run spent on the same untimed requests (making the fresh
+start of its next one beyond the least the reference's runs spent on the same untimed requests (making the fresh
 inputs, sketching the results). Work moved out of the calls — into the making of the inputs, into the
 sketching of the results, into a signal handler between requests — is still counted, and an honest
 side's figure is its calls and a little noise. After each run, its results are sketched in its worker and
@@ -31,6 +31,7 @@ from grader.kit.workload import Calls, FreshSeed, Held, Impl, Workload, holds_ar
 from grader.outcomes import CheckFailed, CheckOutcome, MeasurementError
 from grader.sandbox import replies
 from grader.sandbox.held import float_leaves
+from grader.sandbox.meter import WALL_TIME
 from grader.sandbox.protocol import ProtocolError, Ref, dumps
 
 RUNS = 2  # timed runs of each side at a size, after a warm-up: a figure is the best (load only ever adds time)
@@ -68,10 +69,12 @@ class _Run:
     start: float
     end: float = 0.0
     calls: float = 0.0
+    prepared: float = 0.0  # CPU seconds of the workload's untimed calls (prepare)
     results: list[tuple[str, Ref]] = field(default_factory=list)
     sketches: list[dict] = field(default_factory=list)
     peak: int | None = None
     span: float = 0.0  # CPU seconds of its worker from this run's start to the next run's on that worker
+    wall: bool = False  # timed by the grader's wall clock (no CPU clock here): the time between runs is others'
 
 
 class Bench:
@@ -118,7 +121,10 @@ class Bench:
             runs.append(group)
         self._inputs.pop(size).release()
         _close_spans([run for group in runs for run in group])
-        return Timed(size, tuple(_charged(runs, i, sides) for i in range(len(timed))), tuple(run.peak for run in runs[0]))
+        baseline = [i for i, side in enumerate(timed) if side.trusted]
+        return Timed(
+            size, tuple(_charged(runs, i, sides, baseline) for i in range(len(timed))), tuple(run.peak for run in runs[0])
+        )
 
     def _run(
         self, side: Side, inputs: _Inputs, factors: list, seed: int, sketch_seed: int | None, *, memory: bool = False
@@ -130,7 +136,7 @@ class Bench:
         session = side.session
         base = inputs.uploaded(session)  # before the run's first mark: the upload is no part of any run
         meter = session.meter()
-        run = _Run(session, meter.cpu_s())
+        run = _Run(session, meter.cpu_s(), wall=meter.clock == WALL_TIME)
         message = {"op": "fresh", "base": base, "factors": factors}
         fresh = session.measured(self.label, message, _REF, drops=True)[0]["ref"]
         args = inputs.arguments(fresh, seed)
@@ -142,7 +148,7 @@ class Bench:
         baseline = meter.start_peak() if memory else None
         calls.timed = True
         returned = self.workload.run(Impl(calls), *args)
-        run.calls = calls.seconds
+        run.calls, run.prepared = calls.seconds, calls.untimed_seconds
         if sketch_seed is not None:
             run.results = [(where, result.ref) for where, result in results(returned)]
             message = {"op": "sketch", "values": [ref for _, ref in run.results], "seed": sketch_seed}
@@ -214,24 +220,32 @@ def _rms(array: np.ndarray) -> float:
 
 
 def _close_spans(runs: list[_Run]) -> None:
-    """Each run's span: its worker's CPU from its start to the next run's start there (or its own end)."""
+    """Each run's span: its worker's CPU from its start to the next run's start there (or its own end; and
+    always its own end on a wall clock, which between runs counts the other sides' time)."""
     following: dict[int, _Run] = {}
     for run in reversed(runs):
         after = following.get(id(run.session))
-        run.span = (after.start if after else run.end) - run.start
+        run.span = (after.start if after and not run.wall else run.end) - run.start
         following[id(run.session)] = run
 
 
-def _charged(runs: list[list[_Run]], index: int, compared: tuple[Side, ...]) -> list[float]:
+def _charged(runs: list[list[_Run]], index: int, compared: tuple[Side, ...], baseline: list[int]) -> list[float]:
     """Side `index`'s seconds, run by run: its calls, plus whatever else its worker spent during the run beyond
-    the least any run of the sides compared spent outside its calls on the same requests (making inputs,
-    sketching results). An honest worker's extra is noise, alike on both sides; work moved out of the calls
-    is counted. A side that is only there to check the others (the reference beside a candidate's variant
-    and its original, whose untimed calls differ) is measured against its own runs.
+    the least the reference's runs (`baseline`: the trusted sides) spent outside their calls on the same
+    requests (making inputs, sketching results). An honest worker's extra is noise; work moved out of the
+    calls is counted. The allowance comes from the reference alone: a candidate's worker that made its own
+    untimed requests cheap (or dear) would otherwise set the allowance the candidate is measured against.
+
+    Sides compared on one worker (a variant and its original) run the same untimed calls first, the same
+    code on the same inputs: those calls' time says nothing about either side, so it is left out, noise and all.
     """
-    peers = range(len(compared)) if index < len(compared) else [index]
-    least = min(group[i].span - group[i].calls for group in runs for i in peers)
-    return [group[index].calls + (group[index].span - group[index].calls - least) for group in runs]
+    shared = len({id(side.session) for side in compared}) == 1
+
+    def outside(run: _Run) -> float:
+        return run.span - run.calls - (run.prepared if shared else 0.0)
+
+    least = min((outside(group[i]) for group in runs for i in baseline), default=0.0)
+    return [group[index].calls + max(outside(group[index]) - least, 0.0) for group in runs]
 
 
 def _check(run: _Run, want: _Run, which: str) -> None:

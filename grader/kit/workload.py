@@ -82,7 +82,7 @@ class Held:
 
 class Calls:
     """The remote operations of one run of a workload on one side, with the CPU seconds of those made while
-    `timed` (run's, not prepare's: a value prepare made and run calls a method of is timed then).
+    `timed` (run's: a value prepare made and run calls a method of is timed then) and of the others (prepare's).
 
     `rename` maps the workload's function names to the side's (the relative row's variant); every value
     the calls create is listed in `refs`, for the worker to forget when the run is over.
@@ -90,7 +90,7 @@ class Calls:
 
     def __init__(self, session: WorkerSession, rename: dict[str, str]) -> None:
         self.session, self.rename, self.timed = session, rename, False
-        self.seconds = 0.0
+        self.seconds = self.untimed_seconds = 0.0
         self.refs: list[Ref] = []
 
     def call(self, fn: str, target: Ref | None, args: tuple, kwargs: dict, label: str, origin: str) -> Any:
@@ -108,6 +108,8 @@ class Calls:
     def _count(self, seconds: float) -> None:
         if self.timed:
             self.seconds += seconds
+        else:
+            self.untimed_seconds += seconds
 
 
 class Impl:

@@ -78,17 +78,24 @@ def trim_heap() -> None:
 
 
 def sketch(value: Any, seed: int, index: int) -> dict:
-    """What the grader compares of one result: its shape, and the result as a matrix (one row per entry of
-    its first axis) times a standard normal vector drawn from (seed, index).
+    """What the grader compares of one result: its shape, and per row (entry of the first axis) the sum of
+    |result - t| weighted by a standard normal vector, where t takes, in each column, the entry of a row drawn
+    at random; all drawn from (seed, index), sent only after the run.
 
-    Any entry that differs from the reference's moves its row's number, and only a worker that holds
-    the whole right result can answer with the right numbers.
+    Any entry that differs from the reference's moves its row's number. The absolute value is what makes the
+    sketch cost the whole result: a linear sketch (result @ w) of, say, a LayerNorm's output can be worked out
+    from a few products with the input without ever computing the output, and a polynomial one from the
+    input's powers; which entries fall on which side of t cannot.
     """
     if isinstance(value, (bool, int, float, np.generic, np.ndarray)):
         array = np.asarray(value)
         if array.dtype.kind in "biuf":
             rows = array.shape[0] if array.ndim > 1 else 1
             matrix = array.astype(np.float64, copy=False).reshape(rows, array.size // rows if rows else 0)
-            w = default_rng([seed, index]).standard_normal(matrix.shape[1])
+            rng = default_rng([seed, index])
+            w = rng.standard_normal(matrix.shape[1])
+            if matrix.size:
+                pivots = matrix[rng.integers(rows, size=matrix.shape[1]), np.arange(matrix.shape[1])]
+                matrix = np.abs(matrix - pivots)
             return {"shape": list(array.shape), "rows": matrix @ w}
     return {"type": type(value).__name__}

@@ -6,8 +6,9 @@ its own process (its clocks, tracemalloc, the worker's replies), but not the ker
 CPU time is the process's CPU clock, read from outside: clock_gettime on MAKE_PROCESS_CPUCLOCK(pid,
 CPUCLOCK_SCHED), the scheduler's nanosecond sum over all the process's threads, which Linux lets any
 process read. Where that clock is refused, the sum of /proc/<pid>/task/*/schedstat (the same count, in
-text); where neither exists (macOS, Windows), the grader's wall clock around each request, which the
-figure then names, since it counts the time the machine gave to other programs too.
+text, over the threads alive: the worker is single-threaded); where neither exists (macOS, Windows), the
+grader's wall clock around each request, which the figure then names, since it counts the time the
+machine gave to other programs too.
 
 Peak memory: writing "5" to /proc/<pid>/clear_refs resets the process's peak resident set (VmHWM) to its
 resident set now (VmRSS); read after a run, VmHWM minus that baseline is what the run added at its peak.

@@ -24,19 +24,20 @@ test_examples = spec_examples_with_param_dicts(__file__)
 
 
 # The speed row compares the candidate with itself: the workload's batchnorm_backward is the candidate's
-# batchnorm_backward_alt on one side (measure_speed's `variant`) and its batchnorm_backward on the other,
-# both in the candidate's worker, each given a cache from the candidate's own forward pass (untimed) and
-# that pass's output as the upstream gradient. Both sides' results are checked against the reference's.
+# batchnorm_backward_alt on one side (measure_relative_speed's `variant`) and its batchnorm_backward on the
+# other, both in the candidate's worker, each given a cache from the candidate's own forward pass (untimed)
+# and an upstream gradient that forward pass never saw. Both sides' results are checked against the reference's.
 def alt_inputs(rng: np.random.Generator, n: int, d: int) -> tuple:
-    return 5.0 * rng.standard_normal((n, d)) + 12.0, rng.standard_normal(d), rng.standard_normal(d)
+    x = 5.0 * rng.standard_normal((n, d)) + 12.0
+    return x, rng.standard_normal(d), rng.standard_normal(d), rng.standard_normal((n, d))
 
 
-def train_forward(impl: Any, x: Any, gamma: Any, beta: Any) -> tuple:
+def train_forward(impl: Any, x: Any, gamma: Any, beta: Any, dout: Any) -> tuple:
     return impl.batchnorm_forward(x, gamma, beta, {"mode": "train"})
 
 
-def backward(impl: Any, x: Any, gamma: Any, beta: Any, out: Any, cache: Any) -> Any:
-    return impl.batchnorm_backward(out, cache)
+def backward(impl: Any, x: Any, gamma: Any, beta: Any, dout: Any, out: Any, cache: Any) -> Any:
+    return impl.batchnorm_backward(dout, cache)
 
 
 ALT_VS_OWN_BACKWARD = Workload(alt_inputs, backward, prepare=train_forward)

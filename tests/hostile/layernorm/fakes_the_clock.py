@@ -1,7 +1,7 @@
 # hostile: patches every clock in the time module to stand still, and runs its forward pass twelve times over
 # within: 20
 # exit: 0
-# expect: pass/speed: ^slow: [3-9]\.\d\d× the reference's time
+# expect: pass/speed: ^slow: \d+\.\d\d× the reference's CPU time
 """Reference solution for layernorm.
 
 The cache keeps x_hat and rstd = 1/sqrt(var + eps) per row: all the backward pass needs, and it makes the

@@ -1,5 +1,5 @@
 # variant: slow but correct: a Python loop over the columns, each normalized as a 1-D vector
-# speed: ^not vectorized: \d+× the reference at 16×4096 \(a loop over columns\?\)
+# speed: ^not vectorized: [\d.]+× the reference at 16×4096, .*\(a loop over columns\?\)
 import numpy as np
 
 

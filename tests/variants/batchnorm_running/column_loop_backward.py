@@ -1,5 +1,5 @@
 # variant: the staged backward loops over the columns (slow but right); a dict cache; running statistics kept in float64 whatever x's dtype
-# speed: your batchnorm_backward_alt takes
+# speed: ^not vectorized\? your batchnorm_backward takes [\d.]+× the reference at 16×4096, .*\(a loop over columns\?\)
 import numpy as np
 
 

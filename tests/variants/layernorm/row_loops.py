@@ -1,5 +1,5 @@
 # variant: slow but correct: Python loops over the rows, one row (a 1-D vector) at a time, dict cache
-# speed: ^not vectorized: \d+× the reference at 4096×16 \(a loop over rows\?\)
+# speed: ^not vectorized: [\d.]+× the reference at 4096×16, .*\(a loop over rows\?\)
 import math
 
 import numpy as np

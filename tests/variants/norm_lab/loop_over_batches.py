@@ -1,4 +1,5 @@
 # variant: straightforward loops: one helper for both norms, a Python loop over the batches, rng.normal(0, scale) weights, lists turned into arrays
+# speed: ^not vectorized: [\d.]+× the reference at 4096×16, .*\(a loop over rows\?\)
 import math
 
 import numpy as np

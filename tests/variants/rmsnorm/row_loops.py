@@ -1,5 +1,5 @@
 # variant: slow but correct: a Python loop over the rows, one 1-D row at a time, with math.sqrt and a list cache
-# speed: ^not vectorized: \d+× the reference at 4096×16 \(a loop over rows\?\)
+# speed: ^not vectorized: [\d.]+× the reference at 4096×16, .*\(a loop over rows\?\)
 import math
 
 import numpy as np

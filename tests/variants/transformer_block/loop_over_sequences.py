@@ -1,5 +1,5 @@
 # variant: textbook loops: for each sequence, for each head, 2-D attention on (L, d_head) slices; correct but flagged by the speed row
-# speed: not vectorized
+# speed: ^not vectorized: .*\(a loop over sequences\?\)
 import math
 
 import numpy as np
