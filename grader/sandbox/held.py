@@ -95,7 +95,10 @@ def sketch(value: Any, seed: int, index: int) -> dict:
             rng = default_rng([seed, index])
             w = rng.standard_normal(matrix.shape[1])
             if matrix.size:
-                pivots = matrix[rng.integers(rows, size=matrix.shape[1]), np.arange(matrix.shape[1])]
-                matrix = np.abs(matrix - pivots)
+                # Operators and the generator's own methods only: the candidate may have patched numpy's
+                # functions in this process (rng.integers calls np.prod, np.multiply through the module).
+                picked = (rng.random(matrix.shape[1]) * rows).astype(np.intp)
+                pivots = matrix[picked, range(matrix.shape[1])]
+                matrix = abs(matrix - pivots)
             return {"shape": list(array.shape), "rows": matrix @ w}
     return {"type": type(value).__name__}
