@@ -33,6 +33,9 @@ def libc_fork():
         os._exit(0)
     if pid < 0:
         raise OSError(ctypes.get_errno(), "fork refused")
+def sysv_segment():
+    if ctypes.CDLL(None, use_errno=True).shmget(0x6e6b0001, 4096, 0o1000 | 0o600) < 0:
+        raise OSError(ctypes.get_errno(), "shmget refused")
 def attempt(fn):
     try:
         fn()
@@ -63,6 +66,10 @@ results = {
     "thread": attempt(lambda: threading.Thread(target=int).start()),
     "socket": attempt(lambda: socket.socket()),
     "raise memory limit": attempt(lambda: resource.setrlimit(resource.RLIMIT_AS, (-1, -1))),
+    "chmod own file": attempt(lambda: os.chmod(candidate, 0o4777)),
+    "set xattr": attempt(lambda: os.setxattr(candidate, "user.normkata", b"1")),
+    "touch times": attempt(lambda: os.utime(candidate, (0, 0))),
+    "sysv shared memory": attempt(sysv_segment),
     "read stdlib": attempt(lambda: __import__("json.tool")),
 }
 print(json.dumps({"status": status, "results": results}))
@@ -71,7 +78,8 @@ print(json.dumps({"status": status, "results": results}))
 DENIED = {
     "read solution", "list hidden", "openat hidden", "proc root", "parent cwd", "parent environ", "import kit",
     "write tmp", "hard link", "rename own", "store", "signal parent", "signal all", "fork", "libc fork", "posix_spawn",
-    "subprocess", "thread", "socket", "raise memory limit",
+    "subprocess", "thread", "socket", "raise memory limit", "chmod own file", "set xattr", "touch times",
+    "sysv shared memory",
 }  # fmt: skip
 ALLOWED = {"read own file", "signal self", "read stdlib"}
 
@@ -177,3 +185,20 @@ def test_batch_workers_hold_nothing_of_the_grader(tmp_path: Path) -> None:
     assert "grader.sandbox.worker" in printed and "grader.kit" not in printed and "grader.core" not in printed, printed
     assert "SECRET_TOKEN" not in printed and "NORMKATA_HOME" not in printed
     assert result["report"]["passed"] == result["report"]["total"]
+
+
+def test_text_from_the_candidate_cannot_drive_the_terminal() -> None:
+    """Escape sequences printed by the candidate (clear the screen, move the cursor, conceal) never reach it."""
+    path = ROOT / "tests" / "hostile" / "layernorm" / "paints_a_passing_scorecard.py"
+    run = grade("layernorm", "--file", str(path), "--no-speed", "--seed", "1")
+    assert run.code == 1 and "\x1b" not in run.stdout and "Score 0/39" in run.stdout
+
+
+def test_batch_refuses_links_and_the_graders_own_files(tmp_path: Path) -> None:
+    link = tmp_path / "ada" / "layernorm.py"
+    link.parent.mkdir()
+    link.symlink_to(ROOT / "solutions" / "layernorm.py")
+    run = grade("batch", "layernorm", str(tmp_path), "--json", "-", "--no-speed")
+    assert run.code == 2 and "is a link" in run.stderr
+    run = grade("layernorm", "--file", str(ROOT / "solutions" / "layernorm.py"), "--no-speed", "--json")
+    assert run.code == 2 and "the grader's own files" in run.stderr
