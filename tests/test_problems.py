@@ -27,10 +27,11 @@ def test_reference_passes_every_check(slug: str, corpus) -> None:
     run = corpus.reference(slug)
     failing = [row for row in run.rows() if row["status"] != "pass"]
     assert run.code == 0 and not failing, failing
-    # Timing the reference against itself: the median ratio sits near 1 (bench/ measures the spread; a
-    # test on this noisy, shared machine may only assert a generous bound). The PyTorch track has no speed row.
+    # Timing the reference against itself: the ratio sits near 1, and `make bench` measures how near. A test
+    # may only check that a figure came out, finite and not absurd: two test suites sharing this machine's two
+    # cores once moved sparse_layernorm's to 2.05. The PyTorch track has no speed row.
     if CATALOG.get(slug).track != "torch":
-        assert 0.5 <= run.report["speed_ratio"] <= 2.0
+        assert 0.2 <= run.report["speed_ratio"] <= 5.0
 
 
 def _stub_kind(slug: str) -> str:
