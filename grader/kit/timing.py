@@ -260,9 +260,9 @@ def _check(run: _Run, want: _Run, which: str) -> None:
         why = _differs(got, expected, scale)
         if why:
             raise CheckFailed(
-                f"the speed row's {which}: {where} {why}, so it is not the reference's result on the same inputs. "
-                "Only runs that computed their results are timed: a result returned at once, or remembered from "
-                "an earlier run, fails here"
+                f"the speed row's {which}: {where} {why}, so it is not the reference's result on the same inputs "
+                "and the two times are not comparable; the other rows say where your results differ (only runs "
+                "that computed their results are timed, so one returned at once or remembered also ends here)"
             )
 
 
