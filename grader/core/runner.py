@@ -80,7 +80,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         list(problem.functions),
         timeout=options.timeout_s,
         config=worker_config(problem, options),
-        protected=(problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden"))),
+        protected=graders_answers(problem),
         forbidden_trees=confined_from(problem),
         require_sandbox=options.require_sandbox,
         forbidden=problem.forbidden_imports,
@@ -142,9 +142,13 @@ def grader_file(problem: Problem, path: Path) -> bool:
     Graded as a candidate's file, it would be read with the candidate's rights: a link named like a hand-in
     must not turn the reference into someone's submission."""
     real = path.resolve()
-    root = problem.root.resolve()
-    protected = [root / "solutions", *(root / "problems").glob("*/hidden"), *confined_from(problem)[1:]]
-    return any(real == p.resolve() or p.resolve() in real.parents for p in protected)
+    protected = [p.resolve() for p in (*graders_answers(problem), *confined_from(problem)[1:])]
+    return any(real == p or p in real.parents for p in protected)
+
+
+def graders_answers(problem: Problem) -> tuple[Path, ...]:
+    """The reference solutions and every hidden suite: what the audit hook guards where Landlock is missing."""
+    return (problem.root / "solutions", *sorted((problem.root / "problems").glob("*/hidden")))
 
 
 def warm_up(problem: Problem) -> None:
