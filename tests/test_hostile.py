@@ -66,7 +66,7 @@ from pathlib import Path
 
 import pytest
 import redteam
-from helpers import ROOT, selected
+from helpers import ROOT, TORCH_AVAILABLE, selected
 
 SEED = "5"
 WITHIN_S = 30.0
@@ -175,7 +175,7 @@ def _grade(root: Path, promise: Promise) -> redteam.RedRun:
 def controls(session_root: Path) -> dict[str, redteam.RedRun]:
     """Each problem's reference solution, graded through the same harness: it must leave no trace at all
     (the harness's own false positives would show here first), and it says whether the kernel sandbox holds."""
-    slugs = sorted({p.slug for p in PROMISES})
+    slugs = sorted({p.slug for p in PROMISES if TORCH_AVAILABLE or not _needs_torch(p)})
 
     def control(slug: str) -> redteam.RedRun:
         path = redteam.CATALOG.get(slug).solution
@@ -196,7 +196,13 @@ def _signals_scoped(controls: dict[str, redteam.RedRun]) -> bool:
     return True
 
 
+def _needs_torch(promise: Promise) -> bool:
+    return promise.slug.startswith("torch_") or "torch" in promise.needs
+
+
 def _skip_reason(promise: Promise, controls: dict[str, redteam.RedRun]) -> str:
+    if _needs_torch(promise) and not TORCH_AVAILABLE:
+        return "needs torch: make install-torch"
     if "pidns" in promise.needs and not redteam.CONTAINED and not _signals_scoped(controls):
         return ("signals every process it can reach: graded only inside a PID namespace (unavailable here) or when "
                 "the report's sandbox field says signals are scoped (it does not)")

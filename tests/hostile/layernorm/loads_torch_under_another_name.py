@@ -1,6 +1,7 @@
 # constraint: loads torch's files as a package of another name and lets torch do the math (an import hook alone never sees the name torch)
 # no-math
 # within: 20
+# needs: torch
 # expect: error/load: Permission denied
 """The NumPy track forbids torch: the guard's audit hook refuses every import whose top-level name is 'torch',
 and the preflight refuses `import torch` statements. This file has neither: it imports torch's files under
