@@ -127,8 +127,6 @@ class WorkerSession:
             self.close()
             return LoadResult(False, {"type": "Sandbox", "message": str(exc)})
         self._loaded = reply["ok"]
-        if self._loaded and self.reference is not None:
-            self.reference_worker().start()  # the speed row's other side boots while the checks run
         result = LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
         self.signatures = result.functions
         return result
@@ -169,6 +167,12 @@ class WorkerSession:
             self._reference_worker.close()
 
     # ----------------------------------------------------------------- the speed row (grader.kit.timing)
+    def warm_reference(self) -> None:
+        """Boot the speed row's other side now, while the remaining checks run (the plugin calls this when a
+        first check passes). A file that passes nothing never pays for a second interpreter on the machine."""
+        if self._loaded and self.reference is not None:
+            self.reference_worker().start()
+
     def reference_worker(self) -> WorkerSession:
         """The reference solution in a worker process of its own, the speed row's other side (started on first use).
 

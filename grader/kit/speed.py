@@ -179,13 +179,16 @@ class _Measured:
         candidate = Side(worker, variant)
         sides = (candidate, Side(worker)) if variant else (candidate, reference)
         bench = Bench(workload, label, np.random.default_rng(seed))
+        # The candidate's smallest run first, on its own: a function that raises fails the row here, before
+        # the reference's worker is booted and warmed for nothing.
+        t_small = bench.one_run(candidate, sizes[-1])
         largest = bench.inputs(sizes[0])
         with ThreadPoolExecutor(1) as pool:
             # The reference's worker warms up at the largest size while the candidate's runs choose the size
             # and, if the largest is quick enough for it, the candidate's warms up there too. A warm-up is a
             # first run at its size, whose memory has to be paged in anyway: the peak is measured there.
             warming = pool.submit(bench.warm_up, reference, largest, largest.factors(bench.rng))
-            size, predicted_s = _largest_within_budget(bench, candidate, sizes)
+            size, predicted_s = _largest_within_budget(bench, candidate, sizes, t_small)
             warmed = size == sizes[0] and predicted_s <= WARM_UP_S
             peaks = (bench.warm_up(candidate, largest, largest.factors(bench.rng)) if warmed else None, warming.result())
         # Both workers on one core from here on: see grader.sandbox.cores.
@@ -248,13 +251,15 @@ def _ratio(a: float, b: float) -> float:
     return a / b
 
 
-def _largest_within_budget(bench: Bench, side: Side, sizes: list[tuple[int, ...]]) -> tuple[tuple[int, ...], float]:
+def _largest_within_budget(
+    bench: Bench, side: Side, sizes: list[tuple[int, ...]], t_small: float
+) -> tuple[tuple[int, ...], float]:
     """The largest size whose run fits the budget, and the seconds predicted for it.
 
-    Times the two smallest sizes once and fits time = a + b * elements: a loop over columns, whose cost
-    does not grow with the number of rows, is then not shrunk for nothing."""
+    From the time at the smallest size (`t_small`, measured already) and one run at the next, fits
+    time = a + b * elements: a loop over columns, whose cost does not grow with the number of rows, is then
+    not shrunk for nothing."""
     small, next_up = sizes[-1], sizes[-2] if len(sizes) > 1 else sizes[-1]
-    t_small = bench.one_run(side, small)
     t_next = bench.one_run(side, next_up) if next_up != small else t_small
     n_small, n_next = float(np.prod(small)), float(np.prod(next_up))
     slope = max((t_next - t_small) / (n_next - n_small), 0.0) if n_next > n_small else t_small / n_small
