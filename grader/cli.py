@@ -34,6 +34,19 @@ class KataGroup(click.Group):
             ctx.exit(exit_status(signame))
 
 
+class _ProblemContext(click.Context):
+    """`grade PROBLEM`'s context: usage lines and errors say `grade [OPTIONS] PROBLEM`, the command users type,
+    not `grade run`, the name it is routed to."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class _ProblemCommand(click.Command):
+    context_class = _ProblemContext
+
+
 def _catalog() -> Catalog:
     return Catalog()
 
@@ -105,7 +118,7 @@ def main() -> None:
     """
 
 
-@main.command("run")
+@main.command("run", cls=_ProblemCommand)
 @click.argument("problem_name", metavar="PROBLEM")
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Grade this file instead of problems/PROBLEM/PROBLEM.py.")
 @click.option("--reference", is_flag=True, help="Grade the reference solution (every check should pass).")
@@ -329,8 +342,13 @@ def show(problem_name: str) -> None:
 
 @main.command("hint")
 @click.argument("problem_name", metavar="PROBLEM")
-def hint(problem_name: str) -> None:
-    """Reveal PROBLEM's next hint; the ones already taken are shown again above it."""
+@click.option("--again", is_flag=True, help="Show the hints already taken, without taking another.")
+def hint(problem_name: str, again: bool) -> None:
+    """Reveal PROBLEM's next hint; the ones already taken are shown again above it.
+
+    The first hint is a nudge, the later ones more specific. Hints taken are remembered (in an interview
+    session, they appear in the interviewer's report).
+    """
     from rich.console import Console
 
     from grader.render import hints_panel
@@ -342,16 +360,16 @@ def hint(problem_name: str) -> None:
         from grader.sessions import read_record, record_hint
 
         taken = read_record(session).hints.get(problem.slug, 0)
-        if taken < len(problem.hints):
+        if taken < len(problem.hints) and not again:
             taken += 1
             record_hint(session, problem.slug, taken)
     else:
         store = Store()
         taken = store.hints_taken(problem.slug)
-        if taken < len(problem.hints):
+        if taken < len(problem.hints) and not again:
             taken += 1
             store.record_hint(problem.slug, taken)
-    Console(highlight=False).print(hints_panel(problem, taken))
+    Console(highlight=False).print(hints_panel(problem, taken, solution_available=session is None))
     if session is not None:
         click.echo("(hints taken in a session appear in the interviewer's report)")
 
@@ -403,10 +421,20 @@ def solution(problem_name: str, yes: bool) -> None:
     problem = _problem_or_usage_error(problem_name)
     if _session_here() is not None:
         raise click.UsageError("reference solutions are not available during an interview session.")
-    if not yes and not click.confirm(f"Show the reference solution of {problem.slug}? It will be noted in your progress"):
-        raise SystemExit(1)
+    if not yes and not _confirmed(f"Show the reference solution of {problem.slug}? It will be noted in your progress"):
+        click.echo("Nothing was shown, and nothing was noted.")
+        return
     Store().record_solution_seen(problem.slug)
     Console().print(Syntax(problem.solution.read_text(encoding="utf-8"), "python", line_numbers=True))
+
+
+def _confirmed(question: str) -> bool:
+    """A yes/no question whose "no" is an ordinary answer: Ctrl-C, Ctrl-D or an empty stdin say no, quietly."""
+    try:
+        return click.confirm(question)
+    except click.Abort:
+        click.echo()
+        return False
 
 
 @main.command("reset")

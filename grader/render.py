@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.model import GradeReport, Picture, Status
+from grader.model import NOT_RUN, CheckResult, GradeReport, Picture, Status
 
 if TYPE_CHECKING:  # rich is imported by the functions that draw, so `--json` never pays for it
     from rich.console import RenderableType
@@ -58,7 +58,7 @@ def scorecard(report: GradeReport, command: str = "grade") -> RenderableType:
     table.add_column("Time", justify="right", no_wrap=True, style="dim")
     table.add_column("Detail", ratio=5)
     previous = None
-    for check in report.checks:
+    for check in _shown_rows(report.checks):
         if previous is not None and check.category != previous:
             table.add_section()
         mark, style = MARKS[check.status]
@@ -78,6 +78,21 @@ def scorecard(report: GradeReport, command: str = "grade") -> RenderableType:
         size = f"{report.output.total_bytes:,} bytes" + (", first part shown" if report.output.truncated else "")
         parts.append(Panel(Text(report.output.text.rstrip()), title=f"your code printed ({size})", title_align="left", border_style="dim"))
     return Group(*parts)
+
+
+def _shown_rows(checks: list[CheckResult]) -> list[CheckResult]:
+    """The rows as the scorecard shows them: behind a file that did not load, the checks it kept from running
+    are one line, not forty identical ones (`--json` keeps every row)."""
+    if not checks or checks[0].category != "load" or checks[0].status is Status.PASS:
+        return checks
+    kept = [c for c in checks[1:] if c.status is not Status.SKIP]
+    waiting = [c for c in checks[1:] if c.status is Status.SKIP]
+    if len(waiting) < 2:
+        return checks
+    reasons = sorted({c.message.removeprefix(f"{NOT_RUN}: ") for c in waiting})
+    reason = reasons[0] if len(reasons) == 1 else "the file did not load"
+    summary = CheckResult(f"{len(waiting)} checks", NOT_RUN, Status.SKIP, 0.0, f"{reason} (`--json` lists every row)")
+    return [checks[0], *kept, summary]
 
 
 def _view(picture: Picture):
@@ -198,7 +213,9 @@ def _progress_text(progress: Progress | None) -> Text:
     return Text(f"{progress.status}, best {progress.best_passed}/{progress.best_total} ({progress.attempts} tries)", style=style)
 
 
-def hints_panel(problem: Problem, taken: int) -> RenderableType:
+def hints_panel(problem: Problem, taken: int, solution_available: bool = True) -> RenderableType:
+    """The hints taken so far, the newest in bold. Inside a session the last one does not point at
+    `grade solution`, which the session refuses."""
     from rich.panel import Panel
     from rich.text import Text
 
@@ -207,8 +224,11 @@ def hints_panel(problem: Problem, taken: int) -> RenderableType:
         text.append("\n\n" if level > 1 else "")
         text.append(f"Hint {level} of {len(problem.hints)}: ", style="bold" if level == taken else "dim")
         text.append(hint, style="" if level == taken else "dim")
-    if taken >= len(problem.hints):
-        text.append(f"\n\nThat was the last hint. `grade solution {problem.slug}` shows the reference.", style="dim")
+    if not taken:
+        text.append(f"No hint taken yet: `grade hint {problem.slug}` shows the first of {len(problem.hints)}.", style="dim")
+    elif taken >= len(problem.hints):
+        shown = f" `grade solution {problem.slug}` shows the reference." if solution_available else ""
+        text.append(f"\n\nThat was the last hint.{shown}", style="dim")
     return Panel(text, title=f"{problem.slug} — hints", title_align="left")
 
 

@@ -60,6 +60,17 @@ def test_usage_errors_exit_2_with_one_clear_line(args: tuple, says: str) -> None
     assert run.code == 2, run.stdout + run.stderr
     assert says in run.stderr
     assert "Traceback" not in run.stderr and run.stdout == ""
+    assert " run " not in run.stderr, "usage lines name `grade PROBLEM`, the command users type, not `grade run`"
+
+
+def test_a_file_that_cannot_load_shows_one_line_for_the_checks_it_kept_from_running(candidate_file) -> None:
+    path = candidate_file("def layernorm_forward(x:\n")
+    card = grade("layernorm", "--file", str(path), "--no-speed")
+    assert card.code == 1 and "syntax error on line 1" in card.stdout
+    rows = grade("layernorm", "--file", str(path), "--no-speed", "--json").rows()
+    waiting = sum(r["status"] == "skip" for r in rows)
+    assert waiting > 30 and len(rows) == waiting + 1, "--json keeps every row"
+    assert f"{waiting} checks" in card.stdout and card.stdout.count("could not be loaded") == 1, card.stdout
 
 
 def test_exit_status_and_json_schema(candidate_file) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import importlib.util
 
 import numpy as np
@@ -56,7 +57,9 @@ def test_problem_folder_is_complete(slug: str) -> None:
     problem = CATALOG.get(slug)
     assert problem.spec.is_file() and problem.stub.is_file() and problem.solution.is_file()
     assert list(problem.hidden.glob("test_*.py")), f"{slug}: no hidden suite"
-    assert 2 <= len(problem.hints) <= 3 and all(h.strip() for h in problem.hints)
+    assert 2 <= len(problem.hints) <= 4 and all(h.strip() for h in problem.hints)
+    # The first hint is a nudge: an idea, not code to copy (no calls like x.mean( or np.sqrt().
+    assert not re.search(r"\w\(", problem.hints[0]), f"{slug}: the first hint gives code away: {problem.hints[0]}"
     assert problem.difficulty in ("easy", "medium", "hard") and problem.minutes > 0
     stub = ast.parse(problem.stub.read_text(encoding="utf-8"))
     defined = {node.name: node for node in stub.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}

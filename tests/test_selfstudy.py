@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, grade
+from helpers import CATALOG, ROOT, grade
 
 from grader.store import Store
 
@@ -47,18 +48,29 @@ def test_grading_the_reference_is_not_progress(home) -> None:
 
 
 def test_hints_come_one_at_a_time_and_are_remembered(home) -> None:
+    count = len(CATALOG.get("layernorm").hints)
     first = _cli("hint", "layernorm", env=home).stdout
-    assert "Hint 1 of 3" in first and "Hint 2" not in first
+    assert f"Hint 1 of {count}" in first and "Hint 2" not in first
     second = _cli("hint", "layernorm", env=home).stdout
-    assert "Hint 1 of 3" in second and "Hint 2 of 3" in second
-    _cli("hint", "layernorm", env=home)
-    last = _cli("hint", "layernorm", env=home).stdout
-    assert "Hint 3 of 3" in last and "That was the last hint" in last
+    assert f"Hint 1 of {count}" in second and f"Hint 2 of {count}" in second
+    again = _cli("hint", "layernorm", "--again", env=home).stdout
+    assert f"Hint 2 of {count}" in again and "Hint 3" not in again, "--again must not take another hint"
+    for _ in range(count - 1):
+        last = _cli("hint", "layernorm", env=home).stdout
+    assert f"Hint {count} of {count}" in last and "That was the last hint" in last and "grade solution" in last
+
+
+def test_hint_again_before_any_hint_says_how_to_take_one(home) -> None:
+    run = _cli("hint", "batchnorm", "--again", env=home)
+    assert run.returncode == 0 and "No hint taken yet" in run.stdout
 
 
 def test_solution_asks_first_and_is_remembered(home) -> None:
     refused = _cli("solution", "layernorm", env=home, stdin="n\n")
-    assert refused.returncode == 1 and "def layernorm_forward" not in refused.stdout
+    assert refused.returncode == 0 and "def layernorm_forward" not in refused.stdout, "declining is an answer, not an error"
+    assert "Nothing was shown" in refused.stdout and not Store(Path(home["NORMKATA_HOME"])).solution_seen("layernorm")
+    no_terminal = _cli("solution", "layernorm", env=home, stdin="")
+    assert no_terminal.returncode == 0 and "Aborted" not in no_terminal.stdout + no_terminal.stderr
     shown = _cli("solution", "layernorm", env=home, stdin="y\n")
     assert shown.returncode == 0 and "def layernorm_forward" in shown.stdout
     assert Store(Path(home["NORMKATA_HOME"])).solution_seen("layernorm")
@@ -76,3 +88,19 @@ def test_an_unwritable_store_never_costs_the_scorecard(tmp_path) -> None:
     run = grade("layernorm", "--no-speed", "--json", env={"NORMKATA_HOME": str(blocker / "home")})
     assert run.code == 1 and run.report["total"] == 39
     assert "progress not saved" in run.stderr
+
+
+def test_the_last_hint_points_at_the_solution_only_outside_a_session() -> None:
+    from rich.console import Console
+
+    from grader.render import hints_panel
+
+    problem = CATALOG.get("rmsnorm")
+
+    def shown(**kwargs) -> str:
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(hints_panel(problem, len(problem.hints), **kwargs))
+        return console.export_text()
+
+    assert "grade solution rmsnorm" in shown()
+    assert "grade solution" not in shown(solution_available=False) and "last hint" in shown(solution_available=False)

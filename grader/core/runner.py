@@ -88,6 +88,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
     )
     blocked: str | None = None
     rows, speed_ratio, picture = [], None, None
+    load_s = 0.0
     with interrupts.trapped() as trap:
         try:
             try:
@@ -95,7 +96,11 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
                     check_source(problem, file)
                     session.start()
                     warm_up(problem)  # the worker boots (imports NumPy, and torch for its track) meanwhile, on the other core
-                    blocked = _load(problem, session)
+                    loading = time.monotonic()
+                    try:
+                        blocked = _load(problem, session)
+                    finally:
+                        load_s = time.monotonic() - loading  # an endless loop at import shows its 10 s, not 0 ms
                 except LoadFailure as failure:
                     blocked = str(failure)
                 rows, speed_ratio, picture = _run_suite(problem, session, options, blocked, trap)
@@ -104,7 +109,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         except interrupts.Interrupted:
             session.close()  # again: the interruption may have cut the first one short
     if blocked is not None:
-        rows.insert(0, CheckResult("load the file", "load", Status.ERROR, 0.0, blocked))
+        rows.insert(0, CheckResult("load the file", "load", Status.ERROR, load_s, blocked))
     if trap.received is not None:
         report.interrupted = trap.received
         rows.insert(0, _interrupted_row(trap.received, rows))
