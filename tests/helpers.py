@@ -101,6 +101,7 @@ class Specimen:
     # mistake: the variance used ddof=1        (what is wrong, for humans)
     # caught-by: hidden, gradcheck              (categories in which at least one row must fail)
     # diagnosis: ddof=1                         (optional: a regex some failing row's message must match)
+    # not-said: dropping|did not fall           (optional: a regex no row's message may match: a false claim)
     # speed: not vectorized                      (optional: a regex the speed row's message must match)
     """
 
@@ -110,6 +111,7 @@ class Specimen:
     caught_by: tuple[str, ...]
     diagnosis: str | None
     speed: str | None = None
+    not_said: str | None = None
 
     @property
     def slug(self) -> str:
@@ -139,6 +141,7 @@ def specimens(kind: str) -> list[Specimen]:
                 tuple(c.strip() for c in caught.split(",")) if caught else (),
                 _header(text, "diagnosis"),
                 _header(text, "speed"),
+                _header(text, "not-said"),
             )
         )
     return found

@@ -8,9 +8,10 @@ import pickle
 import numpy as np
 import pytest
 
-from grader.kit import mistakes
+from grader.kit import dropout_reading, mistakes
 from grader.kit.compare import assert_close, expect_array, rel_error
 from grader.kit.examples import SpecFormatError, parse_examples
+from grader.kit.loss_trend import loss_shortfall
 from grader.outcomes import CheckFailed
 from grader.sandbox.protocol import HEADER, Opaque, ProtocolError, Ref, dumps, loads_untrusted
 
@@ -59,6 +60,53 @@ def test_assert_close_points_at_nan() -> None:
 def test_generic_scale_diagnosis() -> None:
     want = np.arange(1.0, 7.0).reshape(2, 3)
     assert "0.5× the expected" in _message(assert_close, want / 2, want, "dx", rtol=1e-7)
+
+
+def test_no_common_factor_is_read_into_one_number() -> None:
+    """A scalar is always some multiple of another: that says nothing about a normalizing count."""
+    message = _message(assert_close, np.asarray(2.40272), np.asarray(2.88477), "loss", rtol=1e-7)
+    assert "max error" in message and "×" not in message and "normalizing" not in message
+
+
+def test_a_loss_that_fell_is_never_said_not_to_fall() -> None:
+    assert loss_shortfall(1.072, 0.5, below=0.5) is None
+    fell = loss_shortfall(1.072, 0.654, below=0.5)
+    assert fell.startswith("the training loss fell too little: 1.072 → 0.654") and "not" not in fell
+    barely = loss_shortfall(1.1113, 1.1109, below=0.5)
+    assert "fell too little: 1.1113 → 1.1109" in barely  # as many digits as it takes to show the fall
+    assert loss_shortfall(1.0, 1.0, below=0.5).startswith("the training loss did not change")
+    assert loss_shortfall(1.0, 1.2, below=0.5).startswith("the training loss rose")
+
+
+def _net_without_dropout(rng: np.random.Generator, grad_scale: float = 1.0, relu_scores: bool = False) -> tuple:
+    """A one-hidden-layer net with W2 = 0, computed here: its zeroed parts, loss and grads['W2']."""
+    params = {"W1": rng.standard_normal((8, 64)) / 3, "b1": np.full(64, 6.0), "W2": np.zeros((64, 10)), "b2": rng.normal(0, 1, 10)}
+    x, y = rng.standard_normal((4, 8)), rng.permutation(10)[:4]
+    zeroed = dropout_reading.Zeroed.of(params, x, y)
+    if relu_scores:
+        params = {**params, "b2": np.maximum(params["b2"], 0.0)}
+    wrong = dropout_reading.Zeroed.of(params, x, y)
+    return zeroed, wrong.loss, grad_scale * zeroed.hidden.T @ wrong.dscores
+
+
+def test_dropout_is_judged_only_on_a_sound_reading() -> None:
+    rng = np.random.default_rng(3)
+    zeroed, loss, grad = _net_without_dropout(rng)
+    mask = rng.random(zeroed.hidden.shape) < 0.75
+    dropped = zeroed.hidden * mask / 0.75
+    reading = dropout_reading.read_dropout(zeroed, loss, dropped.T @ zeroed.dscores, grad)
+    dropout_reading.judge_dropout(reading, 0.75)  # the right dropout passes
+    swapped = zeroed.hidden * ~mask / 0.25
+    message = _message(dropout_reading.judge_dropout, dropout_reading.read_dropout(zeroed, loss, swapped.T @ zeroed.dscores, grad), 0.75)
+    assert "probability of dropping a unit" in message
+    # A ReLU on the scores changes the loss and dscores: nothing may be said of its dropout, which it does not have.
+    zeroed, loss, grad = _net_without_dropout(np.random.default_rng(4), relu_scores=True)
+    message = _message(dropout_reading.read_dropout, zeroed, loss, grad, grad)
+    assert "could not be read" in message and "dropping" not in message and "no hidden unit" not in message
+    # A gradient a quarter of the right one is not a dropout that scales by 1/4.
+    zeroed, loss, grad = _net_without_dropout(np.random.default_rng(5), grad_scale=0.25)
+    message = _message(dropout_reading.read_dropout, zeroed, loss, grad, grad)
+    assert "could not be read" in message and "without dropout yours is not" in message and "scaled by" not in message
 
 
 def test_mistake_models_differ_from_the_truth() -> None:

@@ -28,6 +28,9 @@ def test_mutant_is_caught(specimen, corpus) -> None:
             f"{specimen.id}: no failing row names the mistake /{specimen.diagnosis}/: "
             + "\n".join(row["message"] for row in failing)
         )
+    if specimen.not_said:
+        false_claims = [row["message"] for row in run.rows() if re.search(specimen.not_said, row["message"])]
+        assert not false_claims, f"{specimen.id}: a row claims what this mistake is not (/{specimen.not_said}/): {false_claims}"
 
 
 @pytest.mark.parametrize("specimen", torch_marks(VARIANTS), ids=[s.id for s in VARIANTS])

@@ -38,6 +38,12 @@ class Lazy(Mapping):
         return len(self._models())
 
 
+def sentence(text: str) -> str:
+    """`text` ending in one full stop (or its own question mark), ready for another sentence after it."""
+    text = text.rstrip()
+    return text if text.endswith(("?", ".")) else text + "."
+
+
 def rel_error(x: Any, y: Any) -> float:
     """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -176,6 +182,8 @@ def _diagnosis(got: np.ndarray, want: np.ndarray, diagnoses: Diagnoses | None, r
         return ""
     if not np.any(g):
         return ". Every element is 0: is a term or the return value missing?"
+    if np.count_nonzero(w) < 2:
+        return ""  # one number is always some multiple of another: a common factor is evidence only across several
     factor = float(np.vdot(g, w) / np.vdot(w, w))
     if abs(factor - 1) > 0.05 and _within(g, factor * w, rtol, atol, 10.0):
         return f". Every element is {factor:.4g}× the expected one: a wrong normalizing count or a missing factor?"

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from grader.core.candidate import RemoteObject
-from grader.kit.compare import assert_close, describe, expect_array
+from grader.kit.compare import assert_close, describe, expect_array, sentence
 from grader.kit.workload import Workload
 from grader.outcomes import CheckFailed
 
@@ -168,6 +168,7 @@ class Variant:
     reg_grad: float = 1.0  # grads[W] += reg_grad * reg * W
     reg_keys: str = "W"  # W | W+b | W+norm | all | hidden W | last W: which parameters are regularized
     norm_after_relu: bool = False
+    relu_on_scores: bool = False  # the last affine layer followed by a ReLU like the hidden ones
     norm_axis_swap: bool = False  # batchnorm over features / layernorm over the batch
     test_batch_stats: bool = False
     test_no_affine: bool = False
@@ -248,6 +249,9 @@ class Model:
         last = case.layers
         tape.append(("affine", (last, h)))
         scores = h @ p[f"W{last}"] + p[f"b{last}"]
+        if v.relu_on_scores:
+            tape.append(("relu", scores))
+            scores = np.maximum(scores, 0.0)
         result = ModelRun(scores, bn_params=state, relu_inputs=relu_inputs)
         if y is None:
             return result
@@ -339,6 +343,11 @@ REG_MISTAKES = {
     "the last layer's weights were not regularized": Variant(reg_keys="hidden W"),
     "only the last layer's weights were regularized": Variant(reg_keys="last W"),
 }
+OUTPUT_MISTAKES = {
+    "a ReLU was applied to the scores: the last affine layer's output goes to the softmax as it is": Variant(
+        relu_on_scores=True
+    ),
+}
 PLACEMENT_MISTAKES = {
     "the normalization comes after the ReLU; the order is affine → norm → ReLU": Variant(norm_after_relu=True),
 }
@@ -390,7 +399,9 @@ DEFAULT_MISTAKES = {
 
 
 def mistakes_for(case: NetCase, *, running: bool = False, settings: bool = False) -> dict[str, Variant]:
-    found = dict(REG_MISTAKES) if case.reg else {}
+    found = dict(OUTPUT_MISTAKES)
+    if case.reg:
+        found.update(REG_MISTAKES)
     if case.normalization:
         found.update(PLACEMENT_MISTAKES)
         found.update(AXIS_MISTAKES[case.normalization])
@@ -493,6 +504,34 @@ def check_grad_keys(grads: dict, case: NetCase) -> None:
         expect_array(grads[name], f"grads[{name!r}]", shape=shape)
 
 
+def init_deviations(params: dict[str, Any], case: NetCase) -> list[str]:
+    """How the initial parameters differ from the spec's draw (W ~ N(0, weight_scale²), b and beta 0, gamma 1).
+
+    Parameters that are missing or of another shape are left to the contract rows that check them.
+    """
+    found = []
+    for name, shape in case.param_shapes().items():
+        value = params.get(name)
+        if not isinstance(value, np.ndarray) or value.shape != shape:
+            continue
+        value = value.astype(np.float64)
+        kind = name.rstrip("0123456789")
+        if kind == "W":
+            spread, mean, scale = float(np.std(value)), float(np.mean(value)), case.weight_scale
+            if not 0.8 * scale <= spread <= 1.2 * scale or abs(mean) > 0.2 * scale:
+                found.append(
+                    f"params[{name!r}] should be drawn from a normal distribution with mean 0 and standard deviation "
+                    f"weight_scale={scale:g}; its values have mean {mean:.3g} and standard deviation {spread:.3g}"
+                )
+        else:
+            want = {"b": 0.0, "beta": 0.0, "gamma": 1.0}[kind]
+            if not np.all(value == want):
+                found.append(
+                    f"params[{name!r}] should start at {want:g} everywhere; got values from {value.min():.3g} to {value.max():.3g}"
+                )
+    return found
+
+
 def agreement(agreed: list[str], name: str) -> str:
     """Where a backward pass goes wrong: the gradients nearer the output agree, `name` is the first that does not."""
     if not agreed:
@@ -515,7 +554,7 @@ def compare_grads(
                 got[name], want[name], f"grads[{name!r}]", rtol=rtol, dtype=case.dtype, diagnoses=(diagnoses or {}).get(name)
             )
         except CheckFailed as failure:
-            raise CheckFailed(f"{failure.message.rstrip('.')}.{agreement(agreed, name)}") from None
+            raise CheckFailed(f"{sentence(failure.message)}{agreement(agreed, name)}") from None
         agreed.append(name)
 
 
