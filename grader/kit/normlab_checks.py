@@ -32,6 +32,10 @@ def _normalize(z: np.ndarray, norm: str | None, eps: float, **m: Any) -> np.ndar
     return _standardize(z, 1 if norm == "layernorm" else 0, eps, ddof=m.get("ddof", 0), eps_outside=m.get("eps_outside", False))
 
 
+# The same numbers whether the function never reads its eps or calls a helper without it: the label says both.
+EPS_NOT_PASSED = "the eps argument was not used: the default 1e-5 was (eps ignored, or not passed on to the helper that normalizes)"
+
+
 # ---------------------------------------------------------------------- activation_stats
 def activation_stats_model(weight_scale: float, depth: int, width: int, norm: str | None, batch_size: int, seed: int, eps: float, **m: Any) -> np.ndarray:
     if m.get("legacy_rng"):
@@ -67,7 +71,7 @@ ACTIVATION_MISTAKES: dict[str, dict[str, Any]] = {
     "the normalization used the unbiased variance (ddof=1)": {"ddof": 1},
     "the std of z used ddof=1; the spec's std is np.std's default (ddof=0)": {"std_ddof": 1},
     "eps was added outside the square root": {"eps_outside": True},
-    "the eps argument was ignored (1e-5 hard-coded)": {"fixed_eps": 1e-5},
+    EPS_NOT_PASSED: {"fixed_eps": 1e-5},
 }
 
 
@@ -112,15 +116,21 @@ BATCH_MISTAKES: dict[str, dict[str, Any]] = {
     "'layernorm' and 'batchnorm' were swapped (statistics over the wrong axis)": {"norms_swapped": True},
     "the normalization used the unbiased variance (ddof=1)": {"ddof": 1},
     "eps was added outside the square root": {"eps_outside": True},
+    EPS_NOT_PASSED: {"fixed_eps": 1e-5},
 }
 
 
 def batch_diagnoses(x: np.ndarray, norm: str | None, batch_size: int, eps: float) -> dict[str, Callable[[], np.ndarray]]:
-    return {label: (lambda flags=flags: in_batches_model(x, norm, batch_size, eps, **flags)) for label, flags in BATCH_MISTAKES.items()}
+    return {
+        label: (lambda flags=flags: in_batches_model(x, norm, batch_size, flags.get("fixed_eps", eps), **flags))
+        for label, flags in BATCH_MISTAKES.items()
+        if flags.get("fixed_eps") != eps
+    }
 
 
 def sensitivity_model(x: np.ndarray, norm: str | None, batch_sizes: list[int], eps: float, **m: Any) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
+    eps = m.get("fixed_eps", eps)
     base = x if m.get("against_input") else in_batches_model(x, norm, x.shape[0], eps)
     out = []
     for b in batch_sizes:
@@ -135,12 +145,15 @@ SENSITIVITY_MISTAKES: dict[str, dict[str, Any]] = {
     "this is the largest absolute difference; the spec asks for the RMS over all elements": {"measure": "max_abs"},
     "this is the mean of per-sample RMS values; the spec takes one RMS over all N·D elements": {"measure": "per_sample"},
     "the outputs were compared with x itself; compare with the output for one batch of all N rows": {"against_input": True},
+    EPS_NOT_PASSED: {"fixed_eps": 1e-5},
 }
 
 
 def sensitivity_diagnoses(x: np.ndarray, norm: str | None, batch_sizes: list[int], eps: float) -> dict[str, Callable[[], np.ndarray]]:
     return {
-        label: (lambda flags=flags: sensitivity_model(x, norm, batch_sizes, eps, **flags)) for label, flags in SENSITIVITY_MISTAKES.items()
+        label: (lambda flags=flags: sensitivity_model(x, norm, batch_sizes, eps, **flags))
+        for label, flags in SENSITIVITY_MISTAKES.items()
+        if flags.get("fixed_eps") != eps
     }
 
 
@@ -181,7 +194,7 @@ STREAM_MISTAKES: dict[str, dict[str, Any]] = {
     "the feed-forward left out its ReLU: FF(u) = max(u @ W1, 0) @ W2": {"no_relu": True},
     "pre-LN: the residual added LN(x) instead of x; the stream itself is never normalized": {"residual_normalized": True},
     "the LayerNorm took statistics over the batch (axis 0), not over each row's features": {"ln_axis0": True},
-    "the eps argument was ignored (1e-5 hard-coded)": {"fixed_eps": 1e-5},
+    EPS_NOT_PASSED: {"fixed_eps": 1e-5},
 }
 
 

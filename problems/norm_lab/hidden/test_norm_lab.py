@@ -127,10 +127,13 @@ BATCH_CASES = (
     BatchCase("float32", 16, 8, "batchnorm", 6, dtype="float32"),
 )
 
+# Every function that takes eps is called with another one somewhere, so that one which does not pass its eps
+# on to the helper it calls (batch_size_sensitivity to normalize_in_batches) is caught.
 SENSITIVITY_CASES = (
-    ("batchnorm", 24, 5, [1, 2, 3, 5, 8, 24]),
-    ("layernorm", 16, 6, [1, 4, 16]),
-    (None, 10, 3, [2, 10]),
+    ("batchnorm", 24, 5, [1, 2, 3, 5, 8, 24], None),
+    ("layernorm", 16, 6, [1, 4, 16], None),
+    (None, 10, 3, [2, 10], None),
+    ("batchnorm", 12, 4, [2, 3, 12], 0.5),  # layernorm's sensitivity is 0 whatever its eps
 )
 
 STREAM_CASES = (
@@ -258,15 +261,20 @@ def test_normalize_in_batches_matches_reference(case: BatchCase, candidate: Any,
 
 
 @category("hidden")
-@pytest.mark.parametrize("norm, n, d, sizes", SENSITIVITY_CASES, ids=[f"{c[0] or 'no norm'}, batch sizes {c[3]}" for c in SENSITIVITY_CASES])
+@pytest.mark.parametrize(
+    "norm, n, d, sizes, eps", SENSITIVITY_CASES,
+    ids=[f"{c[0] or 'no norm'}, batch sizes {c[3]}" + (f", eps={c[4]:g}" if c[4] else "") for c in SENSITIVITY_CASES],
+)  # fmt: skip
 def test_batch_size_sensitivity_matches_reference(
-    norm: str | None, n: int, d: int, sizes: list[int], candidate: Any, reference: Any, rng: np.random.Generator
+    norm: str | None, n: int, d: int, sizes: list[int], eps: float | None, candidate: Any, reference: Any, rng: np.random.Generator
 ) -> None:
     """batch_size_sensitivity vs reference"""
     x = rng.uniform(-2, 2, d) + rng.uniform(0.5, 2, d) * rng.standard_normal((n, d))
-    want = reference.batch_size_sensitivity(x.copy(), norm, list(sizes))
-    got = candidate.batch_size_sensitivity(x, norm, list(sizes))
-    assert_close(got, want, "sensitivity", rtol=1e-7, atol=1e-9, diagnoses=sensitivity_diagnoses(x, norm, list(sizes), 1e-5))
+    kw = {} if eps is None else {"eps": eps}
+    want = reference.batch_size_sensitivity(x.copy(), norm, list(sizes), **kw)
+    got = candidate.batch_size_sensitivity(x, norm, list(sizes), **kw)
+    diagnoses = sensitivity_diagnoses(x, norm, list(sizes), kw.get("eps", 1e-5))
+    assert_close(got, want, "sensitivity", rtol=1e-7, atol=1e-9, diagnoses=diagnoses)
 
 
 @category("hidden")
