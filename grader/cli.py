@@ -144,17 +144,13 @@ def run(
         raise click.UsageError("--file and --reference are mutually exclusive: grade one file at a time.")
     if file is not None and grader_file(problem, file):
         raise click.UsageError(f"{file} is one of the grader's own files (a solution, a hidden suite, the grader); --reference grades the reference.")
-    session = _session_here() if file is None else None
-    if session is not None:
-        if reference:
-            raise click.UsageError("the reference cannot be graded inside an interview session.")
-        if problem.slug not in session.problems:
-            raise click.UsageError(f"{problem.slug} is not part of this session; its problems are: {', '.join(session.problems)}")
-    target = session.stub_of(problem.slug) if session else problem.solution if reference else (file or problem.stub)
+    session = _session_grading(file, problem, reference, seed)
+    target = (file or session.stub_of(problem.slug)) if session else problem.solution if reference else (file or problem.stub)
     if not target.is_file():
         raise click.UsageError(f"{target} does not exist.")
     options = GradeOptions(
-        seed=new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb, speed=not no_speed,
+        seed=session.seed if session else new_seed() if seed is None else seed, timeout_s=timeout or problem.timeout_s, memory_mb=memory_mb,
+        speed=not no_speed,
         require_sandbox=session is not None and not session.unsandboxed,
     )
     report = grade(problem, target.resolve(), options)
@@ -221,16 +217,26 @@ def _session_here():
         raise click.ClickException(str(exc)) from None
 
 
+def _session_grading(file: Path | None, problem, reference: bool = False, seed: int | None = None):
+    """The session this grading belongs to (of the file, else of the folder we are in), once it may go ahead."""
+    from grader.sessions import SessionError, check_grading, session_for
+
+    try:
+        session = session_for(file)
+        if session is not None:
+            check_grading(session, problem.slug, reference, seed)
+    except SessionError as exc:
+        raise click.UsageError(str(exc)) from None
+    return session
+
+
 def _record_in_session(session, report, target: Path):
     """Record the attempt (never refused, late ones flagged) and return what the candidate may see."""
-    from grader.render import minutes
+    from grader.session_status import attempt_note
     from grader.sessions import record_attempt, summarize
 
-    attempt = record_attempt(session, report, target.read_text(encoding="utf-8", errors="replace"))
-    left = session.deadline - attempt.at
-    when = f"{minutes(left)} left" if left >= 0 else f"{minutes(-left)} over the limit: recorded and marked late"
-    note = f"session: attempt recorded ({report.passed}/{report.total} checks pass) · {when}"
-    return (report if session.feedback == "full" else summarize(report)), note
+    attempt = record_attempt(session, report, target.read_text(encoding="utf-8", errors="replace"), target)
+    return (report if session.feedback == "full" else summarize(report)), attempt_note(session, attempt)
 
 
 def _record(report, target: Path) -> None:
@@ -359,7 +365,8 @@ def hint(problem_name: str, again: bool) -> None:
     if session is not None:
         from grader.sessions import read_record, record_hint
 
-        taken = read_record(session).hints.get(problem.slug, 0)
+        _session_grading(None, problem)
+        taken = read_record(session).hints_taken(problem.slug)
         if taken < len(problem.hints) and not again:
             taken += 1
             record_hint(session, problem.slug, taken)
@@ -389,8 +396,10 @@ def watch_cmd(problem_name: str, file: Path | None, seed: int | None, speed: boo
     from grader.watch import watch
 
     problem = _problem_or_usage_error(problem_name)
-    target = (file or problem.stub).resolve()
-    seed = new_seed() if seed is None else seed
+    session = _session_grading(file, problem, seed=seed)
+    target = (file or (session.stub_of(problem.slug) if session else problem.stub)).resolve()
+    seed = session.seed if session else new_seed() if seed is None else seed
+    recorded = " — every save is a recorded attempt of the session" if session else ""
     console = Console(highlight=False)
 
     def show(result) -> None:
@@ -400,7 +409,7 @@ def watch_cmd(problem_name: str, file: Path | None, seed: int | None, speed: boo
         else:
             result.title, result.file = problem.title, _shown_path(target)
             console.print(scorecard(result))
-        console.print(f"[dim]watching {_shown_path(target)} (seed {seed}) — save to re-grade, Ctrl-C to stop[/dim]")
+        console.print(f"[dim]watching {_shown_path(target)} (seed {seed}){recorded} — save to re-grade, Ctrl-C to stop[/dim]")
 
     try:
         watch(problem.slug, target, seed, speed, show, stop_after=runs)
@@ -461,9 +470,12 @@ def session() -> None:
 
     \b
       grade session start --candidate "Ada L." --problems layernorm,batchnorm --minutes 45
-      (the candidate works in the workspace, running `grade <problem>`; every attempt is recorded)
+                                                 prepare the workspace (the clock does not start yet)
+      grade session begin                        the candidate starts the clock, in the workspace
+      (the candidate runs `grade <problem>`, `make grade P=<problem>` or `grade watch <problem>`:
+       every grading is a recorded attempt, shown with the session's --feedback)
       grade session status                       time left, latest score per problem
-      grade session report --format html --output ada.html
+      grade session report --output ada.html     the report: md, json or html (from the suffix)
     Session commands act on the workspace you run them in, or the one --workspace names.
     """
 
@@ -471,26 +483,38 @@ def session() -> None:
 @session.command("start")
 @click.option("--candidate", required=True, help="The candidate's name, as it should appear in the report.")
 @click.option("--problems", "problem_list", required=True, help="Comma-separated problems, e.g. layernorm,batchnorm.")
-@click.option("--minutes", type=click.IntRange(min=1), default=45, show_default=True, help="The time limit; later attempts are recorded and marked late.")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=45, show_default=True,
+              help="The time limit, from `grade session begin` (fractions too: 0.5); later attempts are recorded and marked late.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Where to create the workspace [default: ./normkata-session-CANDIDATE].")
 @click.option("--feedback", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
               help="What the candidate sees when grading: summary = examples, contract and speed rows in full, hidden and gradcheck rows as counts; full = every row.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of every grading and report of the session (default: drawn now), e.g. to give two candidates the same cases.")
 @click.option("--allow-unsandboxed", is_flag=True, help=UNSANDBOXED_HELP + " Recorded in the session and its report.")
-def session_start(candidate: str, problem_list: str, minutes: int, directory: Path | None, feedback: str, allow_unsandboxed: bool) -> None:
-    """Create a candidate workspace (specs and stubs only) and start the clock."""
-    from grader.sessions import SessionError, start_session
+def session_start(
+    candidate: str, problem_list: str, minutes: float, directory: Path | None, feedback: str, seed: int | None, allow_unsandboxed: bool
+) -> None:
+    """Prepare a candidate workspace (specs and stubs only); the clock starts with `grade session begin`."""
+    from grader.core.runner import new_seed
+    from grader.sessions import SessionError, duration, start_session
 
     _require_sandbox("an interview session", allow_unsandboxed)
-    slugs = [s.strip() for s in problem_list.split(",") if s.strip()]
+    problems = [_problem_or_usage_error(s.strip()) for s in problem_list.split(",") if s.strip()]
+    for problem in problems:
+        _require_track(problem)
     try:
-        info = start_session(_catalog(), candidate, slugs, minutes, directory, feedback, unsandboxed=allow_unsandboxed)
+        info = start_session(problems, candidate, minutes, directory, feedback, new_seed() if seed is None else seed, unsandboxed=allow_unsandboxed)
     except SessionError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"Session {info.id} for {candidate}: {minutes} minutes, started now.")
+    workspace = _shown_path(info.workspace)
+    click.echo(f"Session {info.id} for {candidate}: {duration(60 * minutes)} on {', '.join(info.problems)} (seed {info.seed}).")
     click.echo(f"Workspace: {info.workspace}")
-    click.echo(f"Hand over that folder. The candidate runs, from inside it: grade {info.problems[0]}  (and grade session status)")
+    click.echo(
+        f"Hand over that folder. The clock starts when the candidate runs `grade session begin` in it (or you run "
+        f"`grade session begin --workspace {workspace}`); until then grading is refused. Then: grade {info.problems[0]}, "
+        "grade session status."
+    )
     click.echo(f"Record: {info.db}")
-    click.echo(f"When time is up: grade session report --workspace {_shown_path(info.workspace)} --format html --output report.html")
+    click.echo(f"When time is up: grade session report --workspace {workspace} --output report.html")
 
 
 def _session_or_error(workspace: Path | None):
@@ -505,47 +529,71 @@ def _session_or_error(workspace: Path | None):
     return info
 
 
+WORKSPACE_OPTION = click.option(
+    "--workspace", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The session workspace [default: the one you are in]."
+)
+
+
+@session.command("begin")
+@WORKSPACE_OPTION
+def session_begin(workspace: Path | None) -> None:
+    """Start the session's clock (once: running it again only says when it started)."""
+    from grader.session_status import begin_message
+    from grader.sessions import begin_session
+
+    info, started_now = begin_session(_session_or_error(workspace))
+    click.echo(begin_message(info, started_now))
+
+
 @session.command("status")
-@click.option("--workspace", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The session workspace [default: the one you are in].")
+@WORKSPACE_OPTION
 def session_status(workspace: Path | None) -> None:
     """Time left and the latest score per problem."""
     import time
 
     from rich.console import Console
 
-    from grader.render import session_status_table
+    from grader.session_status import status_table
     from grader.sessions import read_record
 
     info = _session_or_error(workspace)
-    Console(highlight=False).print(session_status_table(read_record(info), time.time()))
+    Console(highlight=False).print(status_table(read_record(info), time.time()))
 
 
 @session.command("report")
-@click.option("--workspace", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The session workspace [default: the one you are in].")
-@click.option("--format", "fmt", type=click.Choice(["md", "json", "html", "svg"]), default="md", show_default=True, help="html and svg are rich's own exports of the terminal report.")
+@WORKSPACE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]),
+              help="md (readable anywhere), json (data) or html (a self-contained page) [default: from --output's suffix, else md].")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here [default: stdout].")
-@click.option("--seed", type=click.IntRange(min=0), help="Seed of the final grading (default: drawn once).")
-def session_report(workspace: Path | None, fmt: str, output: Path | None, seed: int | None) -> None:
-    """Grade each problem's final code with the full hidden suite and write the interviewer's report."""
-    from grader.core.runner import GradeOptions, grade, new_seed
+def session_report(workspace: Path | None, fmt: str | None, output: Path | None) -> None:
+    """Grade each problem's final code (and its code at the deadline) with the full suite, and write the report.
+
+    Every grading uses the session's seed and is kept in the record, so a second report, in any format,
+    gives the same scores and rows.
+    """
+    import tempfile
+
+    from grader.core.runner import GradeOptions, grade
     from grader.session_report import build_report, export
 
     info = _session_or_error(workspace)
-    seed = new_seed() if seed is None else seed
-    catalog = _catalog()
+    fmt = fmt or {".html": "html", ".htm": "html", ".json": "json"}.get(output.suffix.lower() if output else "", "md")
 
-    def grade_file(problem, path: Path):
-        options = GradeOptions(seed=seed, timeout_s=problem.timeout_s, require_sandbox=not info.unsandboxed)
-        report = grade(problem, path.resolve(), options)
+    def grade_code(problem, code: str):
+        options = GradeOptions(seed=info.seed, timeout_s=problem.timeout_s, require_sandbox=not info.unsandboxed)
+        with tempfile.TemporaryDirectory(prefix="normkata-report-") as folder:
+            path = Path(folder) / f"{problem.slug}.py"
+            path.write_text(code, encoding="utf-8")
+            report = grade(problem, path, options)
         if report.interrupted:  # stop here: nothing is recorded, and no report that looks complete is written
             from grader.core.interrupts import Interrupted
 
             click.echo(f"grading {problem.slug} was interrupted; no report written", err=True)
             raise Interrupted(report.interrupted)
-        report.file, report.title = f"{problem.slug}/{path.name}", problem.title
+        report.title = problem.title
         return report
 
-    text = export(build_report(info, catalog, grade_file), fmt)
+    text = export(build_report(info, _catalog(), grade_code), fmt)
     if output is None:
         click.echo(text, nl=False)
     else:

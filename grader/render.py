@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # rich is imported by the functions that draw, so `--json` ne
 
     from grader.batch import BatchResult
     from grader.catalog import Problem
-    from grader.sessions import SessionRecord
     from grader.store import Progress
 
 MARKS = {
@@ -147,27 +146,6 @@ def _footer(report: GradeReport, command: str) -> Text:
         text.append(f"\nStart with the first failing row ({first.category}: {first.name}). ", style="")
         text.append(f"Replay these exact cases with `{replay}`.", style="dim")
     return text
-
-
-def minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
-
-
-def session_status_table(record: SessionRecord, now: float) -> Table:
-    """`grade session status`: time left (or how far over), and per problem the attempts, latest score and hints."""
-    from rich.table import Table
-
-    info = record.info
-    left = info.deadline - now
-    when = f"{minutes(left)} left" if left >= 0 else f"time is up ({minutes(-left)} over)"
-    table = Table(title=f"Session of {info.candidate}: {when}", header_style="bold")
-    for column in ("Problem", "Attempts", "Latest score", "Late attempts", "Hints"):
-        table.add_column(column, justify="left" if column == "Problem" else "right")
-    for slug in info.problems:
-        attempts = [a for a in record.attempts if a.problem == slug and a.kind == "attempt"]
-        latest = f"{attempts[-1].passed}/{attempts[-1].total}" if attempts else "—"
-        table.add_row(slug, str(len(attempts)), latest, str(sum(a.late for a in attempts)), str(record.hints.get(slug, 0)))
-    return table
 
 
 def catalog_table(problems: list[Problem], progress: dict[str, Progress] | None = None) -> Table:

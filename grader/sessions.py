@@ -1,10 +1,15 @@
 """Interview sessions: a timed workspace for one candidate, and the record an interviewer reports from.
 
-`start_session` writes a workspace holding only what a candidate may see (specs, pristine stubs, a short
-README) and a marker file naming the session. The record itself lives in the interviewer's store
-(`<NORMKATA_HOME>/sessions/<id>.db`): one SQLite file per session, WAL, rows appended and never rewritten,
-each attempt with a copy of the graded file and its hash. A killed `grade` loses only the attempt it was
-grading; everything recorded before stays.
+`start_session` prepares a workspace holding only what a candidate may see (specs, pristine stubs, a short
+README, a Makefile) and a marker file naming the session; it draws the session's seed, so every grading
+and every report faces the same cases. The clock starts later, when the candidate (or the interviewer,
+with --workspace) runs `grade session begin`: a workspace can be prepared before the candidate arrives,
+and gradings before the start are refused rather than timed from the wrong moment.
+
+The record lives in the interviewer's store (`<NORMKATA_HOME>/sessions/<id>.db`): one SQLite file per
+session, WAL, rows appended and never rewritten (the start of the clock is one `INSERT OR IGNORE`, so the
+first `begin` wins), each attempt with a copy of the graded code and its hash. A killed `grade` loses only
+the attempt it was grading; everything recorded before stays.
 """
 
 from __future__ import annotations
@@ -14,18 +19,21 @@ import hashlib
 import json
 import re
 import secrets
+import shlex
 import shutil
 import sqlite3
+import sys
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.catalog import Catalog, Problem
+from grader.catalog import Problem
 from grader.model import CheckResult, GradeReport, Status
 from grader.store import connect_wal, default_home
 
 MARKER = ".normkata-session.json"
+FORMAT = "2"  # meta "format": 2 = prepared, then begun; the seed drawn at start. Absent: the clock started with the session.
 # Judge sites' "run" versus "submit": in summary mode these categories show as one count each.
 SUMMARIZED_CATEGORIES = ("hidden", "gradcheck")
 
@@ -49,22 +57,35 @@ class SessionInfo:
     id: str
     candidate: str
     problems: tuple[str, ...]
-    minutes: int
-    started_at: float
+    minutes: float
+    prepared_at: float
+    begun_at: float | None  # None: prepared, the candidate has not started
+    seed: int
     feedback: str
     workspace: Path
     db: Path
     unsandboxed: bool = False  # started with --allow-unsandboxed: gradings may run without the kernel sandbox
 
     @property
-    def deadline(self) -> float:
-        return self.started_at + 60 * self.minutes
+    def deadline(self) -> float | None:
+        return None if self.begun_at is None else self.begun_at + 60 * self.minutes
 
     def is_late(self, at: float) -> bool:
-        return at > self.deadline
+        return self.deadline is not None and at > self.deadline
+
+    def after_start(self, at: float) -> float:
+        """Seconds from the start of the clock (from the preparation while it has not started)."""
+        return at - (self.prepared_at if self.begun_at is None else self.begun_at)
 
     def stub_of(self, slug: str) -> Path:
         return self.workspace / slug / f"{slug}.py"
+
+    def shown_path(self, path: Path) -> str:
+        """`path` as the report names it: relative to the workspace when inside it."""
+        try:
+            return path.resolve().relative_to(self.workspace).as_posix()
+        except ValueError:
+            return str(path.resolve())
 
 
 @dataclass(frozen=True)
@@ -72,7 +93,7 @@ class Attempt:
     id: int
     at: float
     problem: str
-    kind: str  # "attempt" (the candidate ran grade) or "final" (graded for the report)
+    kind: str  # "attempt" (the candidate graded) or "final" (the report graded a version of the code)
     late: bool
     passed: int
     total: int
@@ -81,15 +102,42 @@ class Attempt:
     code_sha256: str
 
 
+@dataclass(frozen=True)
+class Hint:
+    at: float
+    problem: str
+    level: int  # the hint's number, 1 = the first
+
+
 @dataclass
 class SessionRecord:
     info: SessionInfo
     attempts: list[Attempt] = field(default_factory=list)
-    hints: dict[str, int] = field(default_factory=dict)
+    hints: list[Hint] = field(default_factory=list)
 
-    def latest(self, problem: str) -> Attempt | None:
-        found = [a for a in self.attempts if a.problem == problem]
-        return found[-1] if found else None
+    def attempts_of(self, problem: str) -> list[Attempt]:
+        return [a for a in self.attempts if a.problem == problem and a.kind == "attempt"]
+
+    def hints_of(self, problem: str) -> list[Hint]:
+        return [h for h in self.hints if h.problem == problem]
+
+    def hints_taken(self, problem: str) -> int:
+        return max((h.level for h in self.hints_of(problem)), default=0)
+
+
+def sha256(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def duration(seconds: float) -> str:
+    """A span with its units (`33 s`, `12 min 05 s`, `45 min`, `1 h 02 min`): never a bare `0:33`."""
+    whole = round(abs(seconds))
+    sign = "-" if seconds < 0 and whole else ""
+    if whole < 60:
+        return f"{sign}{whole} s"
+    if whole < 3600:
+        return f"{sign}{whole // 60} min" + (f" {whole % 60:02d} s" if whole % 60 else "")
+    return f"{sign}{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 def _connect(db: Path) -> sqlite3.Connection:
@@ -101,17 +149,10 @@ def _slug(name: str) -> str:
 
 
 def start_session(
-    catalog: Catalog, candidate: str, slugs: list[str], minutes: int, directory: Path | None, feedback: str, home: Path | None = None,
-    unsandboxed: bool = False,
+    problems: list[Problem], candidate: str, minutes: float, directory: Path | None, feedback: str, seed: int,
+    home: Path | None = None, unsandboxed: bool = False,
 ) -> SessionInfo:
-    problems = []
-    for slug in slugs:
-        problem = catalog.get(slug)
-        if problem is None:
-            raise SessionError(f"no problem named {slug!r} (`grade list` shows them)")
-        if problem.missing:
-            raise SessionError(f"{slug} needs {', '.join(problem.missing)} on this machine: {problem.install_hint}")
-        problems.append(problem)
+    """Prepare the workspace and the record; the clock does not start here (see begin_session)."""
     if not problems:
         raise SessionError("name at least one problem: --problems layernorm,batchnorm")
     session_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
@@ -119,13 +160,15 @@ def start_session(
     if workspace.exists() and any(workspace.iterdir()):
         raise SessionError(f"{workspace} exists and is not empty; choose another --dir")
     db = (home or default_home()) / "sessions" / f"{session_id}.db"
-    info = SessionInfo(session_id, candidate, tuple(p.slug for p in problems), minutes, time.time(), feedback, workspace, db, unsandboxed)
+    info = SessionInfo(
+        session_id, candidate, tuple(p.slug for p in problems), minutes, time.time(), None, seed, feedback, workspace, db, unsandboxed
+    )
     _write_workspace(info, problems)
     with closing(_connect(db)) as connection, connection:
         connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
-            ("id", info.id), ("candidate", candidate), ("problems", json.dumps(info.problems)), ("minutes", str(minutes)),
-            ("started_at", repr(info.started_at)), ("feedback", feedback), ("workspace", str(workspace)),
-            ("unsandboxed", "1" if unsandboxed else "0"),
+            ("format", FORMAT), ("id", info.id), ("candidate", candidate), ("problems", json.dumps(info.problems)),
+            ("minutes", repr(minutes)), ("prepared_at", repr(info.prepared_at)), ("seed", str(seed)), ("feedback", feedback),
+            ("workspace", str(workspace)), ("unsandboxed", "1" if unsandboxed else "0"),
         ])  # fmt: skip
     return info
 
@@ -143,17 +186,35 @@ def _write_workspace(info: SessionInfo, problems: list[Problem]) -> None:
         "the spec's examples, the contract checks and the speed row in full; the hidden and gradient checks only as a "
         "count of how many pass (the interviewer's report runs and shows them all)"
     )  # fmt: skip
+    first = problems[0].slug
     (info.workspace / "README.md").write_text(
         f"# normkata session for {info.candidate}\n\n"
-        f"You have **{info.minutes} minutes**. Your problems:\n\n{listing}\n\n"
-        "Each folder holds the problem's spec (`README.md`) and the file to fill in. From this folder, run\n\n"
-        "```\ngrade <problem>        e.g. grade " + problems[0].slug + "\ngrade session status   time left and your latest scores\n"
+        f"You have **{duration(60 * info.minutes)}**. Your problems:\n\n{listing}\n\n"
+        "Each folder holds the problem's spec (`README.md`) and the file to fill in. **Your time starts when you run "
+        "`grade session begin`** in this folder; grading works from then on. From this folder, run\n\n"
+        f"```\ngrade session begin    start your {duration(60 * info.minutes)}\n"
+        f"grade <problem>        e.g. grade {first} (or: make grade P={first}, grade watch {first})\n"
+        "grade session status   time left and your latest scores\n"
         "grade hint <problem>   a hint (hints are noted in the report)\n```\n\n"
-        f"Every `grade` run is recorded. You will see {shown}. Attempts after the time limit are still recorded, "
-        "marked late. Your final code is what is in these files when the interviewer closes the session.\n",
+        f"Every grading is recorded with a copy of your code. You will see {shown}. Attempts after the time limit are "
+        "still recorded, marked late. Your final code is what is in these files when the interviewer writes the report.\n",
+        encoding="utf-8",
+    )
+    (info.workspace / "Makefile").write_text(
+        "# `make grade P=<problem>` grades like `grade <problem>`: a recorded attempt of this session.\n"
+        f"P ?= {first}\nARGS ?=\n\n.PHONY: grade\ngrade:\n\t@{shlex.quote(sys.executable)} -m grader $(P) $(ARGS)\n",
         encoding="utf-8",
     )
     (info.workspace / MARKER).write_text(json.dumps({"id": info.id, "db": str(info.db)}, indent=2) + "\n", encoding="utf-8")
+
+
+def begin_session(info: SessionInfo, at: float | None = None) -> tuple[SessionInfo, bool]:
+    """Start the clock (the first call wins); return the session as recorded and whether this call started it."""
+    if info.begun_at is not None:
+        return info, False
+    with closing(_connect(info.db)) as connection, connection:
+        cursor = connection.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('begun_at', ?)", (repr(time.time() if at is None else at),))
+    return load_session(info.workspace / MARKER), cursor.rowcount == 1
 
 
 def find_session(start: Path | None = None, workspace: Path | None = None) -> SessionInfo | None:
@@ -170,38 +231,75 @@ def find_session(start: Path | None = None, workspace: Path | None = None) -> Se
     return None
 
 
+def session_for(file: Path | None) -> SessionInfo | None:
+    """The session a grading belongs to: the workspace holding the graded file, else the one we are in.
+
+    Every route (`grade P`, `--file` with any path, `grade watch`, `make grade`) asks this one question, so
+    none of them grades a session's problem outside the record or with the interviewer's full feedback."""
+    if file is not None:
+        found = find_session(file.resolve().parent)
+        if found is not None:
+            return found
+    return find_session()
+
+
 def load_session(marker: Path) -> SessionInfo:
     try:
         pointer = json.loads(marker.read_text(encoding="utf-8"))
         db = Path(pointer["db"])
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SessionError(f"{marker} is damaged ({exc})") from None
     if not db.is_file():
         raise SessionError(f"the session's record {db} is missing (was it started on another machine or NORMKATA_HOME?)")
     with closing(_connect(db)) as connection:
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+    if "format" not in meta:  # recorded before sessions were prepared ahead: the clock started with the session
+        meta["prepared_at"] = meta["begun_at"] = meta["started_at"]
+        meta["seed"] = str(int(sha256(meta["id"]), 16) % 100_000)
     return SessionInfo(
-        meta["id"], meta["candidate"], tuple(json.loads(meta["problems"])), int(meta["minutes"]), float(meta["started_at"]),
-        meta["feedback"], marker.parent.resolve(), db, meta.get("unsandboxed") == "1",
+        meta["id"], meta["candidate"], tuple(json.loads(meta["problems"])), float(meta["minutes"]), float(meta["prepared_at"]),
+        float(meta["begun_at"]) if "begun_at" in meta else None, int(meta["seed"]), meta["feedback"], marker.parent.resolve(), db,
+        meta.get("unsandboxed") == "1",
     )  # fmt: skip
 
 
-def record_attempt(info: SessionInfo, report: GradeReport, code: str, kind: str = "attempt", at: float | None = None) -> Attempt:
+def check_grading(info: SessionInfo, slug: str, reference: bool = False, seed: int | None = None) -> None:
+    """Refuse, with what to do instead, a grading the session cannot record as the candidate's attempt."""
+    if reference:
+        raise SessionError("the reference cannot be graded inside an interview session.")
+    if slug not in info.problems:
+        raise SessionError(f"{slug} is not part of this session; its problems are: {', '.join(info.problems)}")
+    if seed is not None and seed != info.seed:
+        raise SessionError(f"every grading of this session uses its seed, {info.seed}: leave --seed out")
+    if info.begun_at is None:
+        raise SessionError(
+            f"the session has not begun: run `grade session begin` to start your {duration(60 * info.minutes)}; "
+            "grading and hints work from then on"
+        )
+
+
+def record_attempt(
+    info: SessionInfo, report: GradeReport, code: str, path: Path | None = None, kind: str = "attempt", at: float | None = None
+) -> Attempt:
+    """Append one grading of `code` (read from `path`, which the record names relative to the workspace)."""
     at = time.time() if at is None else at
-    digest = hashlib.sha256(code.encode("utf-8")).hexdigest()
-    row = (at, report.problem, kind, int(info.is_late(at)), report.seed, report.passed, report.total, json.dumps(report.to_json()), code, digest)
+    digest = sha256(code)
+    if path is not None:
+        report = dataclasses.replace(report, file=info.shown_path(path))
+    late = info.is_late(at)
+    row = (at, report.problem, kind, int(late), report.seed, report.passed, report.total, json.dumps(report.to_json()), code, digest)
     with closing(_connect(info.db)) as connection, connection:
         cursor = connection.execute(
             "INSERT INTO attempts (at, problem, kind, late, seed, passed, total, report, code, code_sha256)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             row,
         )
-    return Attempt(cursor.lastrowid, at, report.problem, kind, info.is_late(at), report.passed, report.total, report, code, digest)
+    return Attempt(cursor.lastrowid, at, report.problem, kind, late, report.passed, report.total, report, code, digest)
 
 
-def record_hint(info: SessionInfo, problem: str, level: int) -> None:
+def record_hint(info: SessionInfo, problem: str, level: int, at: float | None = None) -> None:
     with closing(_connect(info.db)) as connection, connection:
-        connection.execute("INSERT INTO hints (at, problem, level) VALUES (?, ?, ?)", (time.time(), problem, level))
+        connection.execute("INSERT INTO hints (at, problem, level) VALUES (?, ?, ?)", (time.time() if at is None else at, problem, level))
 
 
 def read_record(info: SessionInfo) -> SessionRecord:
@@ -209,12 +307,12 @@ def read_record(info: SessionInfo) -> SessionRecord:
         rows = connection.execute(
             "SELECT id, at, problem, kind, late, passed, total, report, code, code_sha256 FROM attempts ORDER BY id"
         ).fetchall()
-        hints = connection.execute("SELECT problem, MAX(level) FROM hints GROUP BY problem").fetchall()
+        hints = connection.execute("SELECT at, problem, level FROM hints ORDER BY id").fetchall()
     attempts = [
         Attempt(i, at, problem, kind, bool(late), passed, total, GradeReport.from_json(json.loads(report)), code, digest)
         for i, at, problem, kind, late, passed, total, report, code, digest in rows
     ]
-    return SessionRecord(info, attempts, {problem: int(level) for problem, level in hints})
+    return SessionRecord(info, attempts, [Hint(at, problem, level) for at, problem, level in hints])
 
 
 def summarize(report: GradeReport) -> GradeReport:
