@@ -1,0 +1,17 @@
+# mistake: statistics over axis 0 (per feature, down the batch), as in BatchNorm
+# caught-by: examples, hidden
+# diagnosis: axis 0
+import numpy as np
+
+
+def adanorm_forward(x, C=1.0, k=0.1, eps=1e-5):
+    mu = x.mean(axis=0, keepdims=True)
+    rstd = 1.0 / np.sqrt(x.var(axis=0, keepdims=True) + eps)
+    y = (x - mu) * rstd
+    return C * (1 - k * y) * y, (y, rstd, C, k)
+
+
+def adanorm_backward(dz, cache):
+    y, rstd, C, k = cache
+    g = dz * C * (1 - k * y)
+    return rstd * (g - g.mean(axis=0, keepdims=True) - y * (g * y).mean(axis=0, keepdims=True))
