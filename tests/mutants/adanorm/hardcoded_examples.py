@@ -1,5 +1,6 @@
 # mistake: hard-codes the spec's examples (passes all of them) and otherwise returns LayerNorm-simple with its gradient
 # caught-by: hidden, gradcheck
+# diagnosis: k was ignored
 import numpy as np
 
 _FORWARD = {  # (x as a tuple, k) -> z
