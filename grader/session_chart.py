@@ -13,7 +13,7 @@ from grader.sessions import duration
 
 PALETTE = ("#1f6feb", "#d9480f", "#2b8a3e", "#9c36b5", "#0b7285", "#e67700", "#c2255c", "#495057")
 WIDTH, HEIGHT = 860, 250
-LEFT, RIGHT, TOP, BOTTOM = 52, 18, 14, 46
+LEFT, RIGHT, TOP, BOTTOM = 52, 18, 24, 46
 TICK_STEPS_S = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 
 
@@ -55,7 +55,7 @@ def timeline_svg(report: SessionReport) -> str:
     parts.append(f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle" class="label">time since the start</text>')
     if limit_s is not None:
         parts.append(f'<line x1="{x(limit_s)}" x2="{x(limit_s)}" y1="{TOP}" y2="{TOP + plot_h}" class="limit"/>')
-        parts.append(f'<text x="{x(limit_s) - 4}" y="{TOP + 11}" text-anchor="end" class="limit-label">time limit</text>')
+        parts.append(f'<text x="{x(limit_s)}" y="{TOP - 9}" text-anchor="middle" class="limit-label">time limit</text>')
     for index, p in enumerate(report.problems):
         if not p.attempts:
             continue

@@ -38,6 +38,7 @@ h3 { font-size: 16px; margin: 22px 0 8px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 14px; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
+td.score { white-space: nowrap; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .good { color: var(--good); font-weight: 600; } .part { color: var(--part); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
 .late { color: var(--bad); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; margin-left: 6px; }
@@ -102,7 +103,7 @@ def _overview(report: SessionReport) -> str:
         final = _graded(final_phrase(p), p.final.report if p.final else None)
         deadline = _graded(at_deadline_phrase(p, info), p.at_deadline_grading.report if p.at_deadline_grading else None) if p.attempts else "—"
         rows.append(
-            f'<tr><td><a href="#{escape(p.slug)}">{escape(p.slug)}</a></td><td>{deadline}</td><td>{final}</td>'
+            f'<tr><td><a href="#{escape(p.slug)}">{escape(p.slug)}</a></td><td class="score">{deadline}</td><td class="score">{final}</td>'
             f'<td class="num">{len(p.attempts)}</td><td class="num">{len(p.hints)}</td><td>{escape(spent_phrase(p, info))}</td></tr>'
         )
     return "\n".join(rows) + "</table>"

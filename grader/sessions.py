@@ -281,13 +281,18 @@ def check_grading(info: SessionInfo, slug: str, reference: bool = False, seed: i
 def record_attempt(
     info: SessionInfo, report: GradeReport, code: str, path: Path | None = None, kind: str = "attempt", at: float | None = None
 ) -> Attempt:
-    """Append one grading of `code` (read from `path`, which the record names relative to the workspace)."""
+    """Append one grading of `code` (read from `path`, which the record names relative to the workspace).
+
+    The attempt returned holds the report as stored (rounded figures), so whoever reads it now or later
+    reads the same."""
     at = time.time() if at is None else at
     digest = sha256(code)
     if path is not None:
         report = dataclasses.replace(report, file=info.shown_path(path))
     late = info.is_late(at)
-    row = (at, report.problem, kind, int(late), report.seed, report.passed, report.total, json.dumps(report.to_json()), code, digest)
+    stored = json.dumps(report.to_json())
+    report = GradeReport.from_json(json.loads(stored), report.title)
+    row = (at, report.problem, kind, int(late), report.seed, report.passed, report.total, stored, code, digest)
     with closing(_connect(info.db)) as connection, connection:
         cursor = connection.execute(
             "INSERT INTO attempts (at, problem, kind, late, seed, passed, total, report, code, code_sha256)"
