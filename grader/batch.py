@@ -23,8 +23,11 @@ from pathlib import Path
 
 from grader.catalog import Problem
 from grader.core.runner import WORKER_ENV, GradeOptions, grade, grader_file, warm_up, worker_config
-from grader.model import GradeReport
+from grader.model import GradeReport, Status
 from grader.sandbox.zygote import Zygote
+
+# How the kit's speed rows begin when they flag the code (grader.kit.speed, bn_param_checks).
+SPEED_FLAGS = ("not vectorized", "slow", "not faster")
 
 # A grading run bounds itself (every call has a timeout); this only catches a grader process that is
 # itself stuck, so it is generous: the worst-case run of a file is about 15 timeouts long.
@@ -41,6 +44,21 @@ class BatchResult:
     @property
     def score(self) -> float:
         return self.report.passed / self.report.total if self.report and self.report.total else 0.0
+
+    @property
+    def speed_flag(self) -> str:
+        """What the speed row flagged ("not vectorized", "slow", "not faster"), "" if nothing or no speed row."""
+        rows = [c for c in self.report.checks if c.category == "speed"] if self.report else []
+        return next((flag for row in rows for flag in SPEED_FLAGS if row.message.startswith(flag)), "")
+
+    @property
+    def problem(self) -> str:
+        """Why the file scored nothing, or where it broke: the grading's own failure, else its first error row
+        (a load failure, a timeout, a crash), for the CSV's error column."""
+        if self.error or self.report is None:
+            return self.error
+        errors = [c for c in self.report.checks if c.status is Status.ERROR]
+        return f"{errors[0].name}: {errors[0].message}"[:300] if errors else ""
 
 
 class BatchInputError(ValueError):
@@ -151,20 +169,35 @@ def _collect(result: BatchResult, connection: Connection, process: multiprocessi
 
 
 def leaderboard_rows(results: list[BatchResult]) -> list[BatchResult]:
-    """Best first: score, then the faster of equal scores, then the file name."""
-    return sorted(results, key=lambda r: (-r.score, r.report.speed_ratio or float("inf") if r.report else float("inf"), str(r.path)))
+    """Best first: score; of equal scores, one whose speed row flagged nothing before one it flagged (a loop
+    over rows does not rank level with vectorized code), then the faster; then the file name."""
+
+    def key(r: BatchResult) -> tuple:
+        ratio = r.report.speed_ratio if r.report and r.report.speed_ratio is not None else float("inf")
+        return (-r.score, bool(r.speed_flag), ratio, str(r.path))
+
+    return sorted(results, key=key)
+
+
+def unused_path(path: Path) -> Path:
+    """`path`, or the first of path-2, path-3… that does not exist: a default output never replaces an earlier one."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate, number = path.with_stem(f"{path.stem}-{number}"), number + 1
+    return candidate
 
 
 def to_csv(results: list[BatchResult]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["rank", "file", "passed", "total", "score", "speed_ratio", "seconds", "failing_checks", "error"])
+    writer.writerow(["rank", "file", "passed", "total", "score", "speed_ratio", "speed_flag", "seconds", "failing_checks", "error"])
     for rank, r in enumerate(leaderboard_rows(results), start=1):
         report = r.report
         failing = "; ".join(c.name for c in report.checks if c.status.value != "pass") if report else ""
         writer.writerow([
             rank, str(r.path), report.passed if report else 0, report.total if report else 0, f"{r.score:.4f}",
-            f"{report.speed_ratio:.3f}" if report and report.speed_ratio is not None else "", f"{r.seconds:.2f}", failing, r.error,
+            f"{report.speed_ratio:.3f}" if report and report.speed_ratio is not None else "", r.speed_flag,
+            f"{r.seconds:.2f}", failing, r.problem,
         ])  # fmt: skip
     return out.getvalue()
 

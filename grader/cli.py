@@ -266,8 +266,8 @@ def _shown_path(path: Path) -> str:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds one call may take (default: the problem's, usually 5).")
 @click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory each submission may use, in MiB.")
 @click.option("--no-speed", is_flag=True, help="Leave the speed rows out (a faster batch).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the leaderboard as CSV here [default: normkata-batch-PROBLEM.csv].")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), help="Write every report as JSON here ('-': stdout, and no table) [default: normkata-batch-PROBLEM.json].")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the leaderboard as CSV here [default: normkata-batch-PROBLEM.csv, or -2, -3… beside an earlier one].")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), help="Write every report as JSON here ('-': stdout, and no table) [default: normkata-batch-PROBLEM.json, or -2, -3…].")
 @click.option("--allow-unsandboxed", is_flag=True, help=UNSANDBOXED_HELP)
 def batch(
     problem_name: str, paths: tuple[Path, ...], jobs: int, seed: int | None, timeout: float | None, memory_mb: int, no_speed: bool,
@@ -288,7 +288,7 @@ def batch(
     import json
     import time
 
-    from grader.batch import BatchInputError, discover, grade_batch, to_csv, to_json
+    from grader.batch import BatchInputError, discover, grade_batch, to_csv, to_json, unused_path
     from grader.core.runner import GradeOptions, new_seed
     from grader.render import batch_progress, leaderboard
 
@@ -312,8 +312,9 @@ def batch(
     if to_stdout:
         click.echo(document)
     else:
-        json_file = json_path or Path(f"normkata-batch-{problem.slug}.json")
-        csv_file = csv_path or Path(f"normkata-batch-{problem.slug}.csv")
+        json_file = json_path or unused_path(Path(f"normkata-batch-{problem.slug}.json"))
+        csv_file = csv_path or unused_path(Path(f"normkata-batch-{problem.slug}.csv"))
+        replaced = [_shown_path(f) for f in (csv_file, json_file) if f.exists()]  # only paths given on purpose
         json_file.write_text(document + "\n", encoding="utf-8")
         csv_file.write_text(to_csv(results), encoding="utf-8")
         from rich.console import Console
@@ -321,6 +322,8 @@ def batch(
         console = Console(highlight=False)
         console.print(leaderboard(problem, results, options.seed, wall))
         console.print(f"wrote {_shown_path(csv_file)} and {_shown_path(json_file)}")
+        if replaced:
+            console.print(f"(replaced the earlier {' and '.join(replaced)}, as --csv/--json asked)")
     sys.exit(0 if all(r.report and r.report.all_passed for r in results) else 1)
 
 

@@ -102,6 +102,7 @@ class GradeReport:
     checks: list[CheckResult] = field(default_factory=list)
     duration_s: float = 0.0
     speed_ratio: float | None = None
+    speed_of: str = ""  # what speed_ratio compares, when not the candidate's time against the reference's
     output: CandidateOutput = field(default_factory=CandidateOutput)
     # (passed, total) of the full run when `checks` shows some categories folded into counts (sessions)
     counted: tuple[int, int] | None = None
@@ -112,6 +113,8 @@ class GradeReport:
     # The signal that interrupted the grading ("SIGINT", "SIGTERM", "SIGHUP"), else None. Its error row
     # keeps the report from passing; the command exits with 128 + the signal's number.
     interrupted: str | None = None
+    # Categories of the suite left out on request (`--no-speed`: ["speed"]): the score is of a partial run.
+    left_out: tuple[str, ...] = ()
 
     def make_printable(self) -> None:
         """Every text of the report that candidate code could have shaped, made safe to print (see printable)."""
@@ -146,10 +149,12 @@ class GradeReport:
             ],
             duration_s=data["duration_s"],
             speed_ratio=data["speed_ratio"],
+            speed_of=data.get("speed_of") or "",
             output=CandidateOutput(output.get("text", ""), output.get("total_bytes", 0)),
             picture=Picture(**data["picture"]) if data.get("picture") else None,
             sandbox=data.get("sandbox"),
             interrupted=data.get("interrupted"),
+            left_out=tuple(data.get("left_out") or ()),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -162,9 +167,11 @@ class GradeReport:
             "total": self.total,
             "duration_s": round(self.duration_s, 3),
             "speed_ratio": None if self.speed_ratio is None else round(self.speed_ratio, 3),
+            "speed_of": self.speed_of,
             "checks": [c.to_json() for c in self.checks],
             "output": {"text": self.output.text, "total_bytes": self.output.total_bytes, "truncated": self.output.truncated},
             "picture": self.picture.to_json() if self.picture else None,
             "sandbox": self.sandbox,
             "interrupted": self.interrupted,
+            "left_out": list(self.left_out),
         })

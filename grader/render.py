@@ -137,7 +137,8 @@ def _footer(report: GradeReport, command: str) -> Text:
     style = "bold green" if report.all_passed else "bold red"
     text = Text.assemble((f"Score {report.passed}/{report.total}", style), f"   total time {_fmt_time(report.duration_s)}")
     if report.speed_ratio is not None:
-        text.append(f"   speed {report.speed_ratio:.2f}× the reference's time")
+        against = report.speed_of or "the reference's time"
+        text.append(f"   speed {report.speed_ratio:.2f}× {against}")
     replay = f"{command} {report.problem} --seed {report.seed}"
     if report.all_passed:
         text.append("\nEvery check passes.", style="green")
@@ -185,10 +186,19 @@ def catalog_table(problems: list[Problem], progress: dict[str, Progress] | None 
 def _progress_text(progress: Progress | None) -> Text:
     from rich.text import Text
 
-    if progress is None or progress.attempts == 0:
+    if progress is None:
         return Text("not started", style="dim")
+    help_taken = [f"{progress.hints} hint{'s' * (progress.hints != 1)}"] if progress.hints else []
+    help_taken += ["solution seen"] if progress.solution_seen else []
+    extra = f", {', '.join(help_taken)}" if help_taken else ""
+    if progress.attempts == 0:
+        return Text(f"not started{extra}", style="dim")
     style = "green" if progress.status == "passing" else "yellow"
-    return Text(f"{progress.status}, best {progress.best_passed}/{progress.best_total} ({progress.attempts} tries)", style=style)
+    partial = " without the speed row" if progress.best_partial else ""
+    tries = f"{progress.attempts} {'try' if progress.attempts == 1 else 'tries'}"
+    return Text(
+        f"{progress.status}, best {progress.best_passed}/{progress.best_total}{partial} ({tries}){extra}", style=style
+    )
 
 
 def hints_panel(problem: Problem, taken: int, solution_available: bool = True) -> RenderableType:
@@ -257,8 +267,14 @@ def leaderboard(problem: Problem, results: list[BatchResult], seed: int, wall_s:
         else:
             style = "green" if report.all_passed else ("yellow" if report.passed else "red")
             score = Text(f"{report.passed}/{report.total}", style=style)
-        speed = f"{report.speed_ratio:.2f}×" if report and report.speed_ratio is not None else "—"
-        table.add_row(str(rank), os.path.relpath(result.path, base), score, speed, f"{result.seconds:.1f} s")
+        speed = Text(f"{report.speed_ratio:.2f}×" if report and report.speed_ratio is not None else "—")
+        if result.speed_flag:
+            speed.append(f" {result.speed_flag}", style="yellow")
+        table.add_row(str(rank), os.path.relpath(result.path, base), score, speed, f"{result.seconds:.1f}\u00a0s")
     passed = sum(1 for r in results if r.report and r.report.all_passed)
-    table.caption = f"{passed} of {len(results)} pass every check · wall time {wall_s:.1f} s · speed: time against the reference (lower is faster)"
+    # No-break spaces keep each figure with its unit when the caption wraps.
+    table.caption = (
+        f"{passed} of {len(results)} pass every check · wall time {wall_s:.1f}\u00a0s · speed: time against the "
+        "reference (lower is faster); of equal scores, flagged speed rows rank last"
+    )
     return table

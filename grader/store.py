@@ -60,12 +60,25 @@ class Progress:
     best_total: int
     last_passed: int
     last_total: int
+    # The best is taken over full runs; only when every run left the speed row out (`--no-speed`) does it
+    # come from those, and says so: 39/39 without the speed row is not better than 40/40 with it.
+    best_partial: bool = False
+    hints: int = 0
+    solution_seen: bool = False
 
     @property
     def status(self) -> str:
         if self.attempts == 0:
             return "not started"
         return "passing" if self.last_total and self.last_passed == self.last_total else "failing"
+
+
+def _full_run(report_json: str) -> bool:
+    """Did this attempt grade every category of the suite (none left out by `--no-speed`)?"""
+    try:
+        return not json.loads(report_json).get("left_out")
+    except (ValueError, AttributeError):
+        return False
 
 
 class Store:
@@ -90,13 +103,23 @@ class Store:
 
     def progress(self) -> dict[str, Progress]:
         with closing(self._connect()) as db:
-            rows = db.execute("SELECT problem, passed, total FROM attempts ORDER BY id").fetchall()
+            attempts = db.execute("SELECT problem, passed, total, report FROM attempts ORDER BY id").fetchall()
+            hints = dict(db.execute("SELECT problem, MAX(level) FROM hints GROUP BY problem").fetchall())
+            seen = {problem for (problem,) in db.execute("SELECT DISTINCT problem FROM solutions_seen")}
+        runs: dict[str, list[tuple[int, int, bool]]] = {}
+        for problem, passed, total, report in attempts:
+            runs.setdefault(problem, []).append((passed, total, _full_run(report)))
         found: dict[str, Progress] = {}
-        for problem, passed, total in rows:
-            before = found.get(problem, Progress(0, 0, 0, 0, 0))
-            better = passed / max(total, 1) >= before.best_passed / max(before.best_total, 1)
-            best = (passed, total) if better else (before.best_passed, before.best_total)
-            found[problem] = Progress(before.attempts + 1, *best, passed, total)
+        for problem in sorted(runs.keys() | hints.keys() | seen):
+            tries = runs.get(problem, [])
+            full = [(p, t) for p, t, complete in tries if complete]
+            ranked = full or [(p, t) for p, t, _ in tries] or [(0, 0)]
+            best = max(ranked, key=lambda run: (run[0] / max(run[1], 1), run[1]))
+            last = tries[-1][:2] if tries else (0, 0)
+            found[problem] = Progress(
+                len(tries), *best, *last, best_partial=bool(tries) and not full, hints=int(hints.get(problem, 0)),
+                solution_seen=problem in seen,
+            )  # fmt: skip
         return found
 
     def hints_taken(self, problem: str) -> int:

@@ -92,3 +92,24 @@ def test_without_torch_the_track_says_how_to_get_it(tmp_path) -> None:
     run = grade("torch_layernorm", env=env)
     assert run.code == 2 and run.stdout == ""
     assert run.stderr.strip().count("\n") == 0 and "needs torch" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_batch_ranks_flagged_speed_rows_last_reports_errors_and_keeps_earlier_files(tmp_path) -> None:
+    """A row loop does not rank level with vectorized code; a timeout is in the CSV's error column; a second
+    batch in the same folder writes beside the first one's files instead of over them."""
+    subs = tmp_path / "subs"
+    for name, source in (("fast", ROOT / "solutions" / "layernorm.py"), ("loop", ROOT / "tests" / "variants" / "layernorm" / "row_loops.py")):
+        (subs / name).mkdir(parents=True)
+        shutil.copy(source, subs / name / "layernorm.py")
+    (subs / "hang").mkdir()
+    (subs / "hang" / "layernorm.py").write_text(HANGS)
+    run = grade("batch", "layernorm", str(subs), "--seed", "5", "--timeout", "1", cwd=tmp_path, timeout=300)
+    assert run.code == 1, run.stderr
+    rows = {Path(r["file"]).parent.name: r for r in csv.DictReader((tmp_path / "normkata-batch-layernorm.csv").open())}
+    assert rows["loop"]["speed_flag"] == "not vectorized" and rows["fast"]["speed_flag"] == ""
+    assert int(rows["fast"]["rank"]) < int(rows["loop"]["rank"]) < int(rows["hang"]["rank"])
+    assert "did not return within 1 s" in rows["hang"]["error"] and rows["fast"]["error"] == ""
+    assert "not vectorized" in run.stdout
+    again = grade("batch", "layernorm", str(subs / "fast"), "--seed", "5", "--no-speed", cwd=tmp_path)
+    assert again.code == 0 and "normkata-batch-layernorm-2.csv" in again.stdout
+    assert len(list(csv.DictReader((tmp_path / "normkata-batch-layernorm.csv").open()))) == 3, "the first batch's CSV is kept"

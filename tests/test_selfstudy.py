@@ -30,12 +30,12 @@ def _cli(*args: str, env: dict, stdin: str = "") -> subprocess.CompletedProcess:
 def test_attempts_are_recorded_and_listed(home) -> None:
     assert "not started" in _cli("list", env=home).stdout
     grade("layernorm", "--no-speed", "--json", env=home)
-    assert "failing, best 0/39 (1 tries)" in _cli("list", env=home).stdout
+    assert "failing, best 0/39 without the speed row (1 try)" in _cli("list", env=home).stdout
     solved = Path(home["NORMKATA_HOME"]).parent / "layernorm.py"
     solved.write_text((ROOT / "solutions" / "layernorm.py").read_text(encoding="utf-8"), encoding="utf-8")
     grade("layernorm", "--file", str(solved), "--no-speed", "--json", env=home)
     listing = _cli("list", env=home).stdout
-    assert "passing, best 39/39 (2 tries)" in listing
+    assert "passing, best 39/39 without the speed row (2 tries)" in listing
     db = sqlite3.connect(f"{home['NORMKATA_HOME']}/normkata.db")
     code, digest = db.execute("SELECT code, code_sha256 FROM attempts ORDER BY id DESC LIMIT 1").fetchone()
     assert "def layernorm_forward" in code and len(digest) == 64
@@ -104,3 +104,30 @@ def test_the_last_hint_points_at_the_solution_only_outside_a_session() -> None:
 
     assert "grade solution rmsnorm" in shown()
     assert "grade solution" not in shown(solution_available=False) and "last hint" in shown(solution_available=False)
+
+
+def test_list_shows_the_best_full_run_and_the_help_taken(tmp_path) -> None:
+    from grader.model import CheckResult, GradeReport, Status
+
+    def attempt(passed: int, total: int, left_out: tuple[str, ...] = ()) -> GradeReport:
+        checks = [CheckResult(f"c{i}", "hidden", Status.PASS if i < passed else Status.FAIL) for i in range(total)]
+        return GradeReport("layernorm", "", "f.py", 1, checks, left_out=left_out)
+
+    store = Store(tmp_path)
+    store.record_attempt(attempt(38, 40), "code")
+    store.record_attempt(attempt(39, 39, ("speed",)), "code")  # every row of a partial run: not a better score
+    store.record_attempt(attempt(12, 39, ("speed",)), "code")
+    store.record_hint("layernorm", 1)
+    store.record_hint("layernorm", 2)
+    store.record_solution_seen("batchnorm")
+    progress = store.progress()
+    ln = progress["layernorm"]
+    assert (ln.best_passed, ln.best_total, ln.best_partial, ln.attempts, ln.hints) == (38, 40, False, 3, 2)
+    assert (ln.last_passed, ln.last_total) == (12, 39)
+    assert progress["batchnorm"].attempts == 0 and progress["batchnorm"].solution_seen
+    only_partial = Store(tmp_path / "other")
+    only_partial.record_attempt(attempt(39, 39, ("speed",)), "code")
+    assert only_partial.progress()["layernorm"].best_partial
+
+    listed = _cli("list", env={"NORMKATA_HOME": str(tmp_path)}).stdout
+    assert "best 38/40 (3 tries), 2 hints" in listed and "not started, solution seen" in listed, listed

@@ -35,6 +35,7 @@ class RowNotes:
 
     text: str = ""
     speed_ratio: float | None = None
+    speed_of: str = ""  # what the ratio compares, where it is not the candidate's time against the reference's
     picture: Any = None
 
     def attach(self, data: Any) -> None:
@@ -44,8 +45,10 @@ class RowNotes:
     def note(self, text: str) -> None:
         self.text = text
 
-    def speed(self, ratio: float, text: str) -> None:
-        self.speed_ratio, self.text = ratio, text
+    def speed(self, ratio: float, text: str, of: str = "") -> None:
+        """The speed row's figure. `of` says what it compares when that is not the candidate's time against the
+        reference's (batchnorm_running times the candidate's two backward passes against each other)."""
+        self.speed_ratio, self.speed_of, self.text = ratio, of, text
 
 
 @dataclass
@@ -93,6 +96,7 @@ class GradingPlugin:
         self.context = context
         self.rows: dict[str, _Row] = {}
         self.suite_errors: list[str] = []
+        self.left_out: set[str] = set()  # categories the suite has but this run leaves out on request
         self._candidate = Candidate(context.session)
         self._shared: dict = {}
 
@@ -153,6 +157,9 @@ class GradingPlugin:
             if name not in CATEGORIES:
                 self.suite_errors.append(f"{item.nodeid}: category {name!r} is not one of {', '.join(CATEGORIES[1:])}")
         items.sort(key=lambda it: CATEGORIES.index(self._category(it)))
+        for item in [it for it in items if self._category(it) in self.context.skipped_categories]:
+            self.left_out.add(self._category(item))  # on request (`--no-speed`): not part of this run's score
+            items.remove(item)
         for item in items:
             self.rows[item.nodeid] = _Row(CheckResult(_row_name(item), self._category(item), Status.SKIP, message=NOT_RUN))
         if self.context.blocked is not None:
@@ -160,9 +167,6 @@ class GradingPlugin:
                 row.result.status, row.result.message = Status.SKIP, f"{NOT_RUN}: the file could not be loaded"
                 row.finished = True
             items[:] = []
-        for item in [it for it in items if self._category(it) in self.context.skipped_categories]:
-            del self.rows[item.nodeid]  # left out on request (`--no-speed`): not part of this run's score
-            items.remove(item)
 
     @staticmethod
     def _category(item: pytest.Item) -> str:
@@ -198,9 +202,10 @@ class GradingPlugin:
                 row.result.status, row.result.message = Status.ERROR, f"{NOT_RUN}: {stopped}"
         return [row.result for row in self.rows.values()]
 
-    def speed_ratio(self) -> float | None:
-        ratios = [row.notes.speed_ratio for row in self.rows.values() if row.notes.speed_ratio is not None]
-        return ratios[0] if ratios else None
+    def speed_figure(self) -> tuple[float | None, str]:
+        """The first speed row's ratio and what it compares ("" for the candidate's time against the reference's)."""
+        notes = [row.notes for row in self.rows.values() if row.notes.speed_ratio is not None]
+        return (notes[0].speed_ratio, notes[0].speed_of) if notes else (None, "")
 
     def picture_data(self) -> Any:
         attached = [row.notes.picture for row in self.rows.values() if row.notes.picture is not None]

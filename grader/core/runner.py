@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.catalog import Problem
 from grader.core import interrupts
@@ -20,6 +20,9 @@ from grader.core.preflight import LoadFailure, check_functions, check_source, de
 from grader.core.session import WorkerSession
 from grader.model import NOT_RUN, CandidateOutput, CheckResult, GradeReport, Picture, Status
 from grader.sandbox.client import WorkerConfig
+
+if TYPE_CHECKING:  # imported with pytest, once the suite runs
+    from grader.core.plugin import GradingPlugin
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MEMORY_MB = 4096
@@ -87,7 +90,8 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         track=problem.track_name,
     )
     blocked: str | None = None
-    rows, speed_ratio, picture = [], None, None
+    rows: list[CheckResult] = []
+    suite: GradingPlugin | None = None  # what the suite's run found besides its rows (speed, picture)
     load_s = 0.0
     with interrupts.trapped() as trap:
         try:
@@ -103,7 +107,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
                         load_s = time.monotonic() - loading  # an endless loop at import shows its 10 s, not 0 ms
                 except LoadFailure as failure:
                     blocked = str(failure)
-                rows, speed_ratio, picture = _run_suite(problem, session, options, blocked, trap)
+                rows, suite = _run_suite(problem, session, options, blocked, trap)
             finally:
                 session.close()
         except interrupts.Interrupted:
@@ -113,9 +117,13 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
     if trap.received is not None:
         report.interrupted = trap.received
         rows.insert(0, _interrupted_row(trap.received, rows))
-    report.checks, report.speed_ratio = rows, speed_ratio
-    if picture is not None and problem.picture:
-        report.picture = Picture(problem.picture, picture)
+    report.checks = rows
+    if suite is not None:
+        report.speed_ratio, report.speed_of = suite.speed_figure()
+        report.left_out = tuple(sorted(suite.left_out))
+        picture = suite.picture_data()
+        if picture is not None and problem.picture:
+            report.picture = Picture(problem.picture, picture)
     report.output = CandidateOutput(session.output.text, session.output.total_bytes)
     report.sandbox = sandbox_label(session.sandbox)
     report.make_printable()
@@ -205,8 +213,9 @@ def _stopped(code: int, trap: interrupts.SignalTrap) -> str | None:
 
 def _run_suite(
     problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None, trap: interrupts.SignalTrap
-) -> tuple[list[CheckResult], float | None, Any]:
-    """The rows, the speed ratio, and the data a check attached for the problem's picture."""
+) -> tuple[list[CheckResult], GradingPlugin]:
+    """The rows, and the plugin that ran them: it holds the speed figure, the picture's data and what the run
+    left out on request."""
     import pytest
 
     from grader.core.plugin import GradingContext, GradingPlugin
@@ -237,4 +246,4 @@ def _run_suite(
     if problems:
         detail = "; ".join(problems) + " (a bug in the problem's hidden suite, not in your code)"
         rows.insert(0, CheckResult("hidden suite", "load", Status.ERROR, 0.0, detail))
-    return rows, plugin.speed_ratio(), plugin.picture_data()
+    return rows, plugin
