@@ -19,7 +19,7 @@ from pygments.lexers import DiffLexer, PythonLexer
 from grader.session_chart import color, timeline_svg
 from grader.session_report import (
     ATTEMPTED, MISSING, ProblemResult, SessionReport, at_deadline_phrase, category_scores, final_detail, final_phrase, header_lines,
-    hint_phrase, not_attempted_line, score, shown_categories, spent_phrase, unfinished_rows, wall_clock,
+    hint_phrase, not_attempted_line, score, shown_categories, spent_phrase, spent_short, unfinished_rows, wall_clock,
 )  # fmt: skip
 from grader.sessions import SessionInfo, duration
 
@@ -98,13 +98,13 @@ def to_html(report: SessionReport) -> str:
 
 def _overview(report: SessionReport) -> str:
     info = report.info
-    rows = ["<table><tr><th>Problem</th><th>At the deadline</th><th>Final</th><th>Attempts</th><th>Hints</th><th>Time spent</th></tr>"]
+    rows = ["<table><tr><th>Problem</th><th>At the deadline</th><th>Final</th><th>Attempts</th><th>Hints</th><th>First to last attempt</th></tr>"]
     for p in report.problems:
         final = _graded(final_phrase(p), p.final.report if p.final else None)
         deadline = _graded(at_deadline_phrase(p, info), p.at_deadline_grading.report if p.at_deadline_grading else None) if p.attempts else "—"
         rows.append(
             f'<tr><td><a href="#{escape(p.slug)}">{escape(p.slug)}</a></td><td class="score">{deadline}</td><td class="score">{final}</td>'
-            f'<td class="num">{len(p.attempts)}</td><td class="num">{len(p.hints)}</td><td>{escape(spent_phrase(p, info))}</td></tr>'
+            f'<td class="num">{len(p.attempts)}</td><td class="num">{len(p.hints)}</td><td>{escape(spent_short(p, info))}</td></tr>'
         )
     return "\n".join(rows) + "</table>"
 

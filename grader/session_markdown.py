@@ -10,7 +10,7 @@ import re
 
 from grader.session_report import (
     ATTEMPTED, ProblemResult, SessionReport, at_deadline_phrase, category_scores, final_detail, final_phrase, header_lines, hint_phrase,
-    not_attempted_line, score, shown_categories, spent_phrase, unfinished_rows,
+    not_attempted_line, score, shown_categories, spent_phrase, spent_short, unfinished_rows,
 )  # fmt: skip
 from grader.sessions import SessionInfo, duration
 
@@ -18,9 +18,9 @@ from grader.sessions import SessionInfo, duration
 def to_markdown(report: SessionReport) -> str:
     info = report.info
     lines = [f"# normkata session report: {info.candidate}", "", *(f"- {line}" for line in header_lines(report)), ""]
-    lines += ["| Problem | At the deadline | Final | Attempts | Hints | Time spent |", "|---|---|---|---|---|---|"]
+    lines += ["| Problem | At the deadline | Final | Attempts | Hints | First to last attempt |", "|---|---|---|---|---|---|"]
     for p in report.problems:
-        cells = [p.slug, at_deadline_phrase(p, info) if p.attempts else "—", final_phrase(p), str(len(p.attempts)), str(len(p.hints)), spent_phrase(p, info)]
+        cells = [p.slug, at_deadline_phrase(p, info) if p.attempts else "—", final_phrase(p), str(len(p.attempts)), str(len(p.hints)), spent_short(p, info)]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     for p in report.problems:
         lines += ["", f"## {p.slug} — {p.title}", ""] + _problem(p, info)

@@ -294,6 +294,13 @@ def spent_phrase(p: ProblemResult, info: SessionInfo) -> str:
     return f"{duration(p.first_to_last_s())} from the first attempt to the last, {duration(info.after_start(p.attempts[-1].at))} from the start"
 
 
+def spent_short(p: ProblemResult, info: SessionInfo) -> str:
+    """The overview's time spent: first to last attempt, and (in brackets) from the start to the last."""
+    if not p.attempts:
+        return "—"
+    return f"{duration(p.first_to_last_s())} ({duration(info.after_start(p.attempts[-1].at))} from the start)"
+
+
 def hint_phrase(h: Hint, info: SessionInfo) -> str:
     return f"hint {h.level} at {duration(info.after_start(h.at))}" + (" (late)" if info.is_late(h.at) else "")
 

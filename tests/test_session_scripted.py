@@ -223,4 +223,14 @@ def test_a_browser_renders_the_page_and_the_longest_line_whole(interview) -> Non
     measure = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     assert measure["text"] == LONG_LINE
     assert measure["inside"] and measure["rows"] >= 2 and measure["clipped"] <= 0 and measure["page_wider"] <= 0, measure
-    print(f"screenshot {shot} ({len(png) / 1024:.0f} KiB); longest line on {measure['rows']} rows")
+
+    # Printing opens the folds (the page's one script): the PDF holds every diff and every attempt's code.
+    folded = root / "folded.html"
+    folded.write_text(re.sub(r"<script>.*?</script>", "", html, flags=re.S))
+    pages = {}
+    for source in (page, folded):
+        pdf = root / f"{source.stem}.pdf"
+        subprocess.run([*browser, f"--print-to-pdf={pdf}", source.as_uri()], capture_output=True, timeout=120, check=True)
+        pages[source.stem] = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert pages["report"] > pages["folded"] >= 1, pages
+    print(f"screenshot {shot} ({len(png) / 1024:.0f} KiB); longest line on {measure['rows']} rows; printed {pages['report']} pages")
