@@ -430,8 +430,8 @@ def test_train_steps_trains_a_copy(candidate: Any, rng: np.random.Generator) -> 
     after = (result.args_after or [None] * 3)[2]
     if not (isinstance(after, dict) and all(np.array_equal(after.get(k), params[k]) for k in KEYS)):
         raise CheckFailed(
-            "train_steps changed the caller's params in place: train a copy ({k: v.copy() for k, v in params.items()}), "
-            "or init_experiment's next strategy and the caller's comparisons start from trained parameters"
+            "train_steps changed the caller's params in place: train a copy ({k: v.copy() for k, v in params.items()}); "
+            "the caller still holds them as the initial parameters (init_experiment measures their scale, for one)"
         )
 
 
@@ -483,6 +483,13 @@ def test_backward_matches_reference(case: StackCase, candidate: Any, reference: 
         assert_close(grads[key], want[key], f"grads[{key!r}]", rtol=1e-6, diagnoses=_diagnoses(model, BACKWARD_MISTAKES, lambda r, k=key: r[1][k]))
 
 
+SCALE_MISTAKES: dict[str, Callable[[np.ndarray], float]] = {
+    "this is the RMS, sqrt(mean(x²)); the spec asks for the standard deviation, np.std": lambda s: float(np.sqrt(np.mean(s**2))),
+    "the std used ddof=1; the spec's is np.std's default (ddof=0)": lambda s: float(s.std(ddof=1)) if s.size > 1 else 0.0,
+    "this is the mean of the per-row stds; the spec takes one std over all N × width elements": lambda s: float(s.std(axis=1).mean()),
+}  # fmt: skip
+
+
 @category("hidden")
 @pytest.mark.parametrize("case", STACK_CASES, ids=[c.label for c in STACK_CASES])
 def test_output_scale_matches_reference(case: StackCase, candidate: Any, reference: Any, rng: np.random.Generator) -> None:
@@ -490,14 +497,11 @@ def test_output_scale_matches_reference(case: StackCase, candidate: Any, referen
     x, params, _ = case.build(rng)
     got = _scales(candidate, x, params, **case.kwargs())
     want = reference.output_scale_by_depth(x, params, **case.kwargs())
-    streams = Lazy(lambda: {"fwd": streams_model(x, params, case.eps_value)})
-    measures = {
-        "this is the RMS, sqrt(mean(x²)); the spec asks for the standard deviation, np.std": lambda: np.array([np.sqrt(np.mean(s**2)) for s in streams["fwd"]]),
-        "the std used ddof=1; the spec's is np.std's default (ddof=0)": lambda: np.array([s.std(ddof=1) if s.size > 1 else 0.0 for s in streams["fwd"]]),
-        "this is the mean of the per-row stds; the spec takes one std over all N × width elements": lambda: np.array([s.std(axis=1).mean() for s in streams["fwd"]]),
-    }  # fmt: skip
-    forward = {label: (lambda flags=flags: np.array([s.std() for s in streams_model(x, params, case.eps_value, **flags)])) for label, flags in FORWARD_MISTAKES.items()}
-    assert_close(got, want, "scale", rtol=1e-7, diagnoses={**measures, **forward})
+    streams = Lazy(lambda: {"right": streams_model(x, params, case.eps_value)})
+    diagnoses = {label: (lambda fn=fn: np.array([fn(s) for s in streams["right"]])) for label, fn in SCALE_MISTAKES.items()}
+    for label, flags in FORWARD_MISTAKES.items():
+        diagnoses[label] = lambda flags=flags: np.array([s.std() for s in streams_model(x, params, case.eps_value, **flags)])
+    assert_close(got, want, "scale", rtol=1e-7, diagnoses=diagnoses)
 
 
 @category("hidden")
@@ -595,10 +599,12 @@ def test_small_random_gamma_keeps_the_scale(candidate: Any, rng: np.random.Gener
     if not np.all(np.abs(scales / scales[0] - 1) <= 0.2):
         raise CheckFailed(
             f"gammas of std 0.1 make each branch add a variance of about 0.01, so after {DEPTH} blocks the std should "
-            f"stay within 20% of the input's (about sqrt(1.16) ≈ 1.08 times); got {_series(scales)}"
+            f"stay within 20% of the input's (about sqrt(1 + 0.01 · {DEPTH}) ≈ {math.sqrt(1 + 0.01 * DEPTH):.3g} times); got {_series(scales)}"
         )
     scale = shared_scale(scales, standard)
-    report.note(describe_series("small random", scales, log=False, scale=scale) + "; " + describe_series("standard", standard, log=False, scale=scale))
+    report.note(
+        describe_series("small random", scales, log=False, scale=scale) + "; " + describe_series("standard", standard, log=False, scale=scale)
+    )
 
 
 def _first_step(candidate: Any, strategy: str, rng: np.random.Generator) -> dict[str, float]:
@@ -638,47 +644,45 @@ def test_standard_first_step_moves_everything(candidate: Any, rng: np.random.Gen
 LARGE_LR = 1.0
 
 
-def _large_lr_reports(candidate: Any, shared: dict) -> list[dict]:
-    """Example 6's experiment and one on another task and seed, both fixed: verdicts that never depend on the
-    run's seed (on 600 seeds, every claim below held with a margin: see the rows' bounds)."""
+def _large_lr_report(candidate: Any, shared: dict) -> dict:
+    """Example 6's experiment on another fixed task and seed (x, y from default_rng(8), seed 1): a verdict that
+    never depends on the run's seed. On 600 such tasks and seeds every claim below held, with a margin (zero-init
+    ended at most at 0.56 of its start, gamma = 1 rose at least to 1.15 times its start, gamma = 4 to 3.2 times
+    and started 9.4 times higher or more)."""
     if "large_lr" not in shared:
-        shared["large_lr"] = [_experiment(candidate, *task(np.random.default_rng(seed + 7), 32, 16), 6, LARGE_LR, 10, seed) for seed in (0, 1)]
+        shared["large_lr"] = _experiment(candidate, *task(np.random.default_rng(8), 32, 16), 6, LARGE_LR, 10, 1)
     return shared["large_lr"]
 
 
 @category("hidden")
 def test_zero_init_trains_smoothly_at_a_large_learning_rate(candidate: Any, shared: dict, report: Any) -> None:
     """lr = 1: zero-init's loss never rises above its start and ends below 0.8 of it"""
-    for seed, result in enumerate(_large_lr_reports(candidate, shared)):
-        loss = np.asarray(result["zero_residual"]["loss"])
-        if loss.max() > loss[0] * (1 + 1e-9) or not loss[-1] < 0.8 * loss[0]:
-            raise CheckFailed(
-                f"with g2 = 0 every block starts as the identity and the first step only moves g2 and b2: on Example 6's task "
-                f"(seed {seed}), at lr = 1, its loss should never rise above its start and end below 0.8 of it; got {_series(loss)}"
-            )
-    report.note(describe_series("zero-init loss by step", _large_lr_reports(candidate, shared)[0]["zero_residual"]["loss"], log=False))
+    loss = np.asarray(_large_lr_report(candidate, shared)["zero_residual"]["loss"])
+    if loss.max() > loss[0] * (1 + 1e-9) or not loss[-1] < 0.8 * loss[0]:
+        raise CheckFailed(
+            "with g2 = 0 every block starts as the identity and the first step only moves g2 and b2: on a task like "
+            f"Example 6's (32×16, 6 blocks, 10 steps at lr = 1) its loss should never rise above its start and end below "
+            f"0.8 of it; got {_series(loss)}"
+        )
+    report.note(describe_series("zero-init loss by step", loss, log=False))
 
 
 @category("hidden")
 def test_standard_and_large_overshoot_at_a_large_learning_rate(candidate: Any, shared: dict, report: Any) -> None:
     """lr = 1: gamma = 1's loss rises above its start; gamma = 4 starts 5× higher and more than doubles"""
-    for seed, result in enumerate(_large_lr_reports(candidate, shared)):
-        standard, large = (np.asarray(result[s]["loss"]) for s in ("standard", "large"))
-        if not standard.max() > standard[0]:
-            raise CheckFailed(
-                f"at lr = 1 the standard initialization's first steps overshoot: on Example 6's task (seed {seed}) its loss "
-                f"should rise above its start at some step; got {_series(standard)}"
-            )
-        if not (large[0] > 5 * standard[0] and large.max() > 2 * large[0]):
-            raise CheckFailed(
-                f"gamma = 4 makes the output about 4 times larger, so its initial loss should be over 5 times the standard "
-                f"one's ({standard[0]:.4g}), and at lr = 1 it should more than double; got {_series(large)}"
-            )
-    result = _large_lr_reports(candidate, shared)[0]
-    report.note(
-        describe_series("standard loss by step", result["standard"]["loss"], log=False)
-        + "; " + describe_series("gamma = 4", result["large"]["loss"])
-    )  # fmt: skip
+    result = _large_lr_report(candidate, shared)
+    standard, large = (np.asarray(result[s]["loss"]) for s in ("standard", "large"))
+    if not standard.max() > standard[0]:
+        raise CheckFailed(
+            "at lr = 1 the standard initialization's first steps overshoot: on a task like Example 6's its loss should "
+            f"rise above its start at some step; got {_series(standard)}"
+        )
+    if not (large[0] > 5 * standard[0] and large.max() > 2 * large[0]):
+        raise CheckFailed(
+            f"gamma = 4 makes the output about 4 times larger, so its initial loss should be over 5 times the standard "
+            f"one's ({standard[0]:.4g}), and at lr = 1 it should more than double; got {_series(large)}"
+        )
+    report.note(describe_series("standard loss by step", standard, log=False) + "; " + describe_series("gamma = 4", large))
 
 
 # ====================================================================== gradcheck

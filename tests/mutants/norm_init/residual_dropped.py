@@ -1,5 +1,5 @@
 # mistake: the block replaces the stream by its branch (x = f): the residual is dropped
-# caught-by: examples, hidden, gradcheck
+# caught-by: examples, hidden
 # diagnosis: residual was dropped
 import math
 
