@@ -98,6 +98,17 @@ class Problem:
         return self.extra.get("picture")
 
     @property
+    def aliases(self) -> dict[str, dict[str, str]]:
+        """problem.toml `[aliases.<function>]`: keyword names other course years give a parameter, {ours: theirs}.
+        A candidate whose signature has theirs and not ours is called with theirs (CS231n's dropout_keep_ratio)."""
+        return {fn: dict(names) for fn, names in self.extra.get("aliases", {}).items()}
+
+    @property
+    def cs231n_file(self) -> str | None:
+        """problem.toml `[cs231n] file`: the file of CS231n's package the problem grades (`grade cs231n`), if any."""
+        return self.extra.get("cs231n", {}).get("file")
+
+    @property
     def preload(self) -> tuple[str, ...]:
         """Modules imported before any check runs, in the worker and the grader: the track's framework, plus
         problem.toml's `preload` (torch.optim's first optimizer imports torch._dynamo, 1.5 s of one check's time).

@@ -133,7 +133,7 @@ def run(
     plot: Path | None,
 ) -> None:
     """Grade PROBLEM: your file against the spec's examples and the hidden checks."""
-    from grader.core.runner import GradeOptions, grade, grader_file, new_seed
+    from grader.core.runner import GradeOptions, grade, grader_file, new_seed, package_refused
     from grader.render import report_json, scorecard
 
     problem = _problem_or_usage_error(problem_name)
@@ -144,6 +144,9 @@ def run(
         raise click.UsageError("--file and --reference are mutually exclusive: grade one file at a time.")
     if file is not None and grader_file(problem, file):
         raise click.UsageError(f"{file} is one of the grader's own files (a solution, a hidden suite, the grader); --reference grades the reference.")
+    refused = package_refused(problem, file) if file is not None else None
+    if refused:
+        raise click.UsageError(f"{file} cannot be graded: {refused}")
     session = _session_grading(file, problem, reference, seed)
     target = (file or session.stub_of(problem.slug)) if session else problem.solution if reference else (file or problem.stub)
     if not target.is_file():
@@ -153,11 +156,12 @@ def run(
         speed=not no_speed,
         require_sandbox=session is not None and not session.unsandboxed,
     )
+    code = target.read_text(encoding="utf-8", errors="replace") if session else ""  # what this grading reads
     report = grade(problem, target.resolve(), options)
     report.file = _shown_path(target)
     shown, note = report, ""
     if session is not None:
-        shown, note = _record_in_session(session, report, target)
+        shown, note = _record_in_session(session, report, target, code)
     elif not reference:
         _record(report, target)
     if as_json:
@@ -230,12 +234,12 @@ def _session_grading(file: Path | None, problem, reference: bool = False, seed: 
     return session
 
 
-def _record_in_session(session, report, target: Path):
+def _record_in_session(session, report, target: Path, code: str):
     """Record the attempt (never refused, late ones flagged) and return what the candidate may see."""
     from grader.session_status import attempt_note
     from grader.sessions import record_attempt, summarize
 
-    attempt = record_attempt(session, report, target.read_text(encoding="utf-8", errors="replace"), target)
+    attempt = record_attempt(session, report, code, target)
     return (report if session.feedback == "full" else summarize(report)), attempt_note(session, attempt)
 
 
@@ -325,6 +329,58 @@ def batch(
         if replaced:
             console.print(f"(replaced the earlier {' and '.join(replaced)}, as --csv/--json asked)")
     sys.exit(0 if all(r.report and r.report.all_passed for r in results) else 1)
+
+
+@main.command("cs231n")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the randomized hidden cases, the same for every problem (default: drawn once).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds one call of your code may take (default: each problem's, usually 5).")
+@click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory your code may use, in MiB.")
+@click.option("--no-speed", is_flag=True, help="Leave the speed rows out (about half the time).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for the whole folder on stdout instead of the summary.")
+def cs231n(path: Path, seed: int | None, timeout: float | None, memory_mb: int, no_speed: bool, as_json: bool) -> None:
+    """Grade a CS231n assignment 2 folder as it stands, every problem the course shares with the catalogue.
+
+    PATH is the assignment2 folder (the one holding cs231n/) or the cs231n package itself. Each problem
+    that keeps CS231n's signatures is graded on your own file, imported as part of your package, so
+    `from ..layers import *` finds your layers.py: batch, layer, spatial batch and group normalization in
+    cs231n/layers.py, FullyConnectedNet in cs231n/classifiers/fc_net.py.
+
+    \b
+      grade cs231n ~/cs231n/assignment2
+      grade cs231n assignment2/cs231n --no-speed       quicker, without the speed rows
+      grade cs231n assignment2 --json | jq .problems   one JSON object for the folder
+    What your course year's assignment does not have (2017's has no layer norm) is shown as absent and not
+    counted; functions the template left as they were are listed as not implemented yet.
+    Exit status: 0 every problem present passes every check, 1 otherwise, 2 the command itself was wrong.
+    """
+    from rich.console import Console
+
+    from grader.core.runner import GradeOptions, new_seed
+    from grader.cs231n import AssignmentError, find_package, grade_assignment
+    from grader.cs231n_render import assignment_json, assignment_summary
+
+    try:
+        find_package(path)
+    except AssignmentError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = GradeOptions(seed=new_seed() if seed is None else seed, memory_mb=memory_mb, speed=not no_speed)
+    finished: list[str] = []
+    with Console(stderr=True).status(f"grading {path}", spinner="dots") as status:
+
+        def done(outcome) -> None:
+            finished.append(outcome.problem)
+            status.update(f"grading {path}: {len(finished)} problems done, the last {outcome.problem} ({outcome.state})")
+
+        try:
+            report = grade_assignment(_catalog(), path, options, timeout, on_outcome=done)
+        except AssignmentError as exc:
+            raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(assignment_json(report))
+    else:
+        Console(highlight=False).print(assignment_summary(report))
+    sys.exit(_exit_status(report))
 
 
 @main.command("list")

@@ -93,12 +93,21 @@ def check_functions(problem: Problem, found: dict[str, dict | None]) -> None:
             raise LoadFailure(f"{name} is missing: define {wanted}")
         if not info.get("callable"):
             raise LoadFailure(f"{name} is {info.get('type', 'not a function')}, not a function: define {wanted}")
-        problem_text = _call_problem(name, spec_params, info.get("params"))
+        problem_text = call_problem(name, spec_params, info.get("params"))
         if problem_text:
             raise LoadFailure(problem_text)
 
 
-def _call_problem(name: str, spec_params: str, params: list | None) -> str | None:
+def apply_aliases(params: list, aliases: dict[str, str]) -> tuple[list, dict[str, str]]:
+    """`params` (a signature's [name, kind, has_default, default]) with every alias in use renamed to our name,
+    and the aliases in use ({ours: theirs}): those whose name appears and ours does not."""
+    names = {p[0] for p in params}
+    used = {ours: theirs for ours, theirs in aliases.items() if theirs in names and ours not in names}
+    back = {theirs: ours for ours, theirs in used.items()}
+    return [[back.get(p[0], p[0]), *p[1:]] for p in params], used
+
+
+def call_problem(name: str, spec_params: str, params: list | None) -> str | None:
     """Can the function be called as the grader calls it: required parameters by position, defaulted by name?"""
     if params is None:
         return None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.catalog import Problem
 from grader.core import interrupts
+from grader.core.package import package_of, package_refusal
 from grader.core.preflight import LoadFailure, check_functions, check_source, describe_load_error
 from grader.core.session import WorkerSession
 from grader.model import NOT_RUN, CandidateOutput, CheckResult, GradeReport, Picture, Status
@@ -88,6 +89,8 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         require_sandbox=options.require_sandbox,
         forbidden=problem.forbidden_imports,
         track=problem.track_name,
+        package=package_of(file),
+        aliases=problem.aliases,
     )
     blocked: str | None = None
     rows: list[CheckResult] = []
@@ -98,6 +101,9 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
             try:
                 try:
                     check_source(problem, file)
+                    refused = package_refused(problem, file)
+                    if refused:
+                        raise LoadFailure(f"not graded: {refused}")
                     session.start()
                     warm_up(problem)  # the worker boots (imports NumPy, and torch for its track) meanwhile, on the other core
                     loading = time.monotonic()
@@ -157,6 +163,15 @@ def grader_file(problem: Problem, path: Path) -> bool:
     real = path.resolve()
     protected = [p.resolve() for p in (*graders_answers(problem), *confined_from(problem)[1:])]
     return any(real == p or p in real.parents for p in protected)
+
+
+def package_refused(problem: Problem, file: Path) -> str | None:
+    """Why the package `file` belongs to cannot be read by the worker (it holds something of ours), else None."""
+    package = package_of(file)
+    if package is None:
+        return None
+    checkout, *ours = confined_from(problem)
+    return package_refusal(package, checkout, (*ours, *graders_answers(problem)))
 
 
 def graders_answers(problem: Problem) -> tuple[Path, ...]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.core.preflight import refusal_note
+from grader.core.package import CandidatePackage
+from grader.core.preflight import apply_aliases, refusal_note
 from grader.outcomes import CandidateCrashed, CandidateRaised, NotRun
 from grader.sandbox import replies
 from grader.sandbox.client import STARTUP_TIMEOUT_S, CapturedOutput, Worker, WorkerConfig, WorkerDied, WorkerTimeout
@@ -78,8 +79,15 @@ class WorkerSession:
         forbidden: tuple[str, ...] = (),
         track: str = "",
         require_sandbox: bool = False,
+        package: CandidatePackage | None = None,
+        aliases: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.candidate, self.reference, self.functions = candidate, reference, functions
+        self.package = package  # the candidate's file is imported as part of this package, whose tree the worker reads
+        # Keyword names another course year gives a parameter (problem.toml `aliases`), {function: {ours: theirs}}:
+        # used for a candidate whose signature has theirs and not ours.
+        self.aliases = aliases or {}
+        self._renamed: dict[str, dict[str, str]] = {}
         self.protected, self.forbidden, self.track = protected, forbidden, track
         self.forbidden_trees = forbidden_trees  # never readable by the worker, even inside a granted folder
         self.sandbox: dict | None = None  # what the first worker's lockdown put in force
@@ -116,6 +124,8 @@ class WorkerSession:
     def load(self) -> LoadResult:
         self.start()
         message = {"op": "load", "candidate": str(self.candidate), "functions": self.functions}
+        if self.package is not None:
+            message["package"] = {"root": str(self.package.root), "module": self.package.module}
         try:
             self._lock_down()
             reply = replies.check(replies.load(self.functions), self._worker.request(message, self.timeout + 10.0))
@@ -127,14 +137,26 @@ class WorkerSession:
             self.close()
             return LoadResult(False, {"type": "Sandbox", "message": str(exc)})
         self._loaded = reply["ok"]
-        result = LoadResult(self._loaded, reply.get("raised"), reply.get("functions") or {})
+        result = LoadResult(self._loaded, reply.get("raised"), self._adopt_aliases(reply.get("functions") or {}))
         self.signatures = result.functions
         return result
+
+    def _adopt_aliases(self, signatures: dict[str, dict | None]) -> dict[str, dict | None]:
+        """The signatures with each alias the candidate uses renamed to our name, remembered for the calls."""
+        self._renamed = {}
+        adopted = dict(signatures)
+        for fn, aliases in self.aliases.items():
+            params = (signatures.get(fn) or {}).get("params")
+            if params:
+                renamed, used = apply_aliases(params, aliases)
+                if used:
+                    self._renamed[fn], adopted[fn] = used, {**signatures[fn], "params": renamed}
+        return adopted
 
     def _lockdown_request(self) -> dict:
         return {
             "op": "lockdown",
-            "readable": [str(self.candidate)],
+            "readable": [str(self.package.root if self.package is not None else self.candidate)],
             "forbidden_trees": [str(p) for p in self.forbidden_trees],
             "protected": [str(p) for p in self.protected],
             "forbidden": list(self.forbidden),
@@ -207,12 +229,13 @@ class WorkerSession:
     ) -> CallResult:
         """Call fn of the candidate's module, or method fn of the object `target` names (shown as `label`)."""
         label = label or fn
+        renamed = self._renamed.get(fn, {}) if target is None else {}
         message = {
             "op": "call",
             "fn": fn,
             "target": target,
             "args": self._outgoing(args),
-            "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
+            "kwargs": {renamed.get(k, k): self._outgoing_one(v) for k, v in kwargs.items()},
             "return_args": return_args,
         }
         reply, cpu_s = self.measured(label, message, replies.CALL_WITH_ARGS if return_args else replies.CALL, drops=True)

@@ -29,6 +29,9 @@ _clock = time.perf_counter
 
 MAX_DEPTH = 6
 MAX_ITEMS = 10_000
+# Modules whose classes are named without their module in what the grader shows: the candidate's module, and
+# for a file of a package, its dotted name (`cs231n.classifiers.fc_net.FullyConnectedNet` reads as the class).
+_CANDIDATE_MODULES = {"builtins", "", "candidate"}
 
 
 class _Channel:
@@ -84,7 +87,7 @@ def _type_name(obj: Any) -> str:
     cls = type(obj)
     module = getattr(cls, "__module__", "") or ""
     name = getattr(cls, "__qualname__", cls.__name__)
-    return (name if module in ("builtins", "", "candidate") else f"{module}.{name}")[:MAX_TEXT]
+    return (name if module in _CANDIDATE_MODULES else f"{module}.{name}")[:MAX_TEXT]
 
 
 class Worker:
@@ -94,6 +97,7 @@ class Worker:
         self.sandbox: dict | None = None  # what lockdown.lock_down put in force
         self.results: dict[int, Any] = {}
         self.next_handle = 1
+        self.package_root: str | None = None  # the candidate's package tree, when its file belongs to one
 
     # ----------------------------------------------------------------- encoding
     def encode(self, obj: Any, ref: Ref, depth: int = 0) -> Any:
@@ -170,8 +174,10 @@ class Worker:
         frames = []
         candidate_file = getattr(self.candidate, "__file__", None)
         for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename == candidate_file:
-                frames.append({"line": frame.lineno, "function": frame.name[:MAX_TEXT], "code": (frame.line or "").strip()[:MAX_TEXT]})
+            where = self._own_frame(frame.filename, candidate_file)
+            if where is not None:
+                function = frame.name if not where else f"{frame.name} of {where}"
+                frames.append({"line": frame.lineno, "function": function[:MAX_TEXT], "code": (frame.line or "").strip()[:MAX_TEXT]})
         return {
             "type": type(exc).__name__[:MAX_TEXT],
             "message": message[:MAX_TEXT],
@@ -179,6 +185,15 @@ class Worker:
             "is_exit": isinstance(exc, SystemExit),
             "is_not_implemented": isinstance(exc, NotImplementedError),
         }
+
+    def _own_frame(self, filename: str, candidate_file: str | None) -> str | None:
+        """'' for a frame of the candidate's file, its path in the package for another file of the candidate's
+        package (the layers.py a fc_net.py uses), None for anyone else's."""
+        if filename == candidate_file:
+            return ""
+        if self.package_root and filename.startswith(self.package_root + os.sep):
+            return os.path.relpath(filename, os.path.dirname(self.package_root))
+        return None
 
     # ----------------------------------------------------------------- operations
     def op_lockdown(self, request: dict) -> dict:
@@ -201,8 +216,13 @@ class Worker:
         if self.sandbox is None:
             return {"ok": False, "raised": {"type": "SandboxError", "message": "the worker was not locked down"}}
         sys.dont_write_bytecode = True  # never leave __pycache__ folders beside the candidate's file
+        package = request.get("package")
         try:
-            self.candidate = self._import(request["candidate"], "candidate")
+            if package is not None:
+                self.package_root = package["root"]
+                self.candidate = self._import_from_package(package["root"], package["module"])
+            else:
+                self.candidate = self._import(request["candidate"], "candidate")
         except BaseException as exc:  # noqa: BLE001 - SystemExit/KeyboardInterrupt at import are the candidate's too
             return {"ok": False, "raised": self.describe_exception(exc)}
         return {"ok": True, "functions": {name: self._signature(name) for name in request["functions"]}}
@@ -216,6 +236,23 @@ class Worker:
             sys.path.insert(0, folder)
         spec.loader.exec_module(module)
         return module
+
+    @staticmethod
+    def _import_from_package(root: str, dotted: str) -> ModuleType:
+        """The candidate's module as `dotted` (e.g. cs231n.classifiers.fc_net) of the package at `root`.
+
+        The top package is registered from its folder, not found through sys.path: its parent folder is not
+        readable here. Its submodules are found the usual way, through the package's __path__.
+        """
+        top = dotted.split(".")[0]
+        if any(name == top or name.startswith(top + ".") for name in sys.modules):
+            raise ImportError(f"the package is named {top!r}, like a module the grader's worker uses; rename the folder to grade it")
+        spec = importlib.util.spec_from_file_location(top, os.path.join(root, "__init__.py"), submodule_search_locations=[root])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[top] = module
+        _CANDIDATE_MODULES.add(dotted)
+        spec.loader.exec_module(module)
+        return importlib.import_module(dotted)
 
     def _signature(self, name: str) -> dict | None:
         fn = getattr(self.candidate, name, None)
