@@ -218,7 +218,7 @@ def random_params(rng: np.random.Generator, depth: int, width: int) -> dict[str,
     }  # fmt: skip
 
 
-def kink_free(rng: np.random.Generator, x: np.ndarray, params: dict, eps: float) -> bool:
+def kink_free(x: np.ndarray, params: dict, eps: float) -> bool:
     """No ReLU input within 1e-3 of 0: central differences near a kink measure the kink, not the gradient."""
     stream = x
     for block in range(params["W1"].shape[0]):
@@ -259,7 +259,7 @@ class StackCase:
                 params = random_params(rng, self.depth, self.width)
             else:
                 params = init_model(self.strategy, self.depth, self.width, int(rng.integers(1_000_000)))
-            if kinks or kink_free(rng, x, params, self.eps_value):
+            if kinks or kink_free(x, params, self.eps_value):
                 return x, params, rng.standard_normal((self.n, self.width))
         raise RuntimeError("no kink-free case in 100 draws")  # pragma: no cover - a bug in the suite
 
@@ -372,7 +372,7 @@ def test_every_strategy_shares_the_weights(candidate: Any, rng: np.random.Genera
         for key in ("W1", "W2"):
             if not np.array_equal(inits[strategy][key], inits["standard"][key]):
                 raise CheckFailed(
-                    f"init_params({strategy!r}, ..., seed={seed})[{key!r}] differs from 'standard''s with the same seed: "
+                    f"init_params({strategy!r}, ..., seed={seed})[{key!r}] is not init_params('standard', ..., seed={seed})[{key!r}]: "
                     "draw all the weights first, then the small gammas, so the strategies differ only in gamma and beta"
                 )
     report.note(f"W1 and W2 identical in the four strategies (seed {seed})")
@@ -397,7 +397,7 @@ def test_unknown_strategy_raises_value_error(candidate: Any, report: Any) -> Non
 
 @category("contract")
 def test_forward_and_backward_return_pairs_and_leave_inputs(candidate: Any, rng: np.random.Generator) -> None:
-    """forward returns (out, cache), backward (dx, grads); neither modifies x or params"""
+    """the forward returns (out, cache) and modifies neither x nor params; the backward returns (dx, grads)"""
     x, params, dout = StackCase("contract", 4, 3, 2).build(rng)
     before = (x.copy(), {k: v.copy() for k, v in params.items()})
     result = candidate.residual_stack_forward.run(x, params, return_args=True)
