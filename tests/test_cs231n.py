@@ -206,8 +206,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dic
     folders = {year: write(tmp_path_factory.mktemp(f"assignment2-{year}"), build()) for year, build in LAYOUTS.items()}
     # The package itself is a valid PATH too: 2019's is given as its cs231n folder.
     paths = {year: folder / "cs231n" if year == "2019" else folder for year, folder in folders.items()}
-    runs = grade_many(("cs231n", str(path), "--json", "--no-speed", "--seed", "5") for path in paths.values())
-    return {year: (run.code, json.loads(run.stdout) if run.stdout else {"stderr": run.stderr}) for year, run in zip(paths, runs)}
+    jobs = [("cs231n", str(path), "--json", "--no-speed", "--seed", "5") for path in paths.values()]
+    # and the newer years' net alone, with its speed row: the workload builds nets its own way
+    jobs.append(("fc_net_norm", "--file", str(folders["2021"] / "cs231n" / "classifiers" / "fc_net.py"), "--json", "--seed", "5"))
+    runs = grade_many(jobs)
+    keys = [*paths, "2021 fc_net_norm"]
+    return {key: (run.code, json.loads(run.stdout) if run.stdout else {"stderr": run.stderr}) for key, run in zip(keys, runs)}
 
 
 def outcomes(document: dict) -> dict[str, dict]:
@@ -248,6 +252,13 @@ def test_2021_relative_imports_and_dropout_keep_ratio_pass_everything(graded) ->
     assert all(o["passed"] == o["total"] > 0 for o in found.values()), {s: o["note"] for s, o in found.items()}
     assert found["fc_net_norm"]["file"] == "cs231n/classifiers/fc_net.py"
     assert code == 0 and document["all_passed"]
+
+
+def test_the_newer_keyword_reaches_every_call_the_speed_row_included(graded) -> None:
+    code, report = graded["2021 fc_net_norm"]
+    (speed,) = [row for row in report["checks"] if row["category"] == "speed"]
+    assert speed["status"] != "error" and "unexpected keyword" not in speed["message"], speed
+    assert all(row["status"] == "pass" for row in report["checks"] if row["category"] != "speed"), report["checks"]
 
 
 def test_an_unfinished_folder_says_what_is_not_implemented_and_what_is_absent(graded) -> None:
