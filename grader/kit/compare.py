@@ -114,7 +114,8 @@ def assert_close(
     constant input, say) it still leaves room for the rounding noise of a correct computation.
 
     `diagnoses` maps a known mistake's description to a function computing what that mistake would have
-    returned; the first one the wrong answer matches is named in the message.
+    returned; the one the wrong answer matches is named in the message (all of them, when several mistakes
+    give the same answer on this input).
     """
     want = np.asarray(want)
     got = expect_array(got, what, shape=want.shape, dtype=dtype)
@@ -159,15 +160,17 @@ def _within(got: np.ndarray, other: np.ndarray, rtol: float, atol: float | None,
 
 
 def _diagnosis(got: np.ndarray, want: np.ndarray, diagnoses: Diagnoses | None, rtol: float, atol: float | None) -> str:
-    """Name the known mistake that explains the wrong answer, else a generic pattern if one fits.
+    """Name the known mistake that explains the wrong answer, else the pattern measured, if one fits.
 
     A mistake explains it only if, on this very input, the mistake's answer differs from the right one
-    and the candidate's answer is much closer to the mistake's than to the right one.
+    and the candidate's answer is much closer to the mistake's than to the right one. When other mistakes'
+    answers are indistinguishable from the best match's, every one of them is named.
     """
     g, w = _as_float(got, got.shape), _as_float(want, got.shape)
     if g is None or w is None:
         return ""
     miss = float(np.max(np.abs(g - w))) if g.size else 0.0
+    fits: list[tuple[float, str, np.ndarray]] = []
     for label, model in (diagnoses or {}).items():
         with np.errstate(all="ignore"):
             try:
@@ -176,15 +179,24 @@ def _diagnosis(got: np.ndarray, want: np.ndarray, diagnoses: Diagnoses | None, r
                 continue  # this mistake cannot produce an answer of this shape
         if mistaken is None or _within(w, mistaken, rtol, atol, 1.0):
             continue  # indistinguishable from the right answer here: it cannot explain the difference
-        if _within(g, mistaken, rtol, atol, 10.0) and float(np.max(np.abs(g - mistaken))) <= 0.1 * miss:
-            return f". Looks like {label}"
+        off = float(np.max(np.abs(g - mistaken))) if g.size else 0.0
+        if _within(g, mistaken, rtol, atol, 10.0) and off <= 0.1 * miss:
+            fits.append((off, label, mistaken))
+    if fits:
+        # Mistakes whose answers coincide here are all named: picking one of them would be a guess.
+        _, best_label, best = min(fits, key=lambda fit: fit[0])
+        labels = [best_label] + [label for _, label, other in fits if label != best_label and _within(other, best, rtol, atol, 1.0)]
+        if len(labels) == 1:
+            return f". Looks like {best_label}"
+        return ". Looks like " + "; or ".join(labels) + " (these mistakes give the same answer on this input)"
+    # No model fits: what was measured, without a guess at its cause.
     if not np.any(w):
         return ""
     if not np.any(g):
-        return ". Every element is 0: is a term or the return value missing?"
+        return ". Every element is 0"
     if np.count_nonzero(w) < 2:
         return ""  # one number is always some multiple of another: a common factor is evidence only across several
     factor = float(np.vdot(g, w) / np.vdot(w, w))
     if abs(factor - 1) > 0.05 and _within(g, factor * w, rtol, atol, 10.0):
-        return f". Every element is {factor:.4g}× the expected one: a wrong normalizing count or a missing factor?"
+        return f". Every element is {factor:.4g}× the expected one"
     return ""

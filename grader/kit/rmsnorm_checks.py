@@ -22,6 +22,12 @@ from grader.outcomes import CheckFailed
 Models = dict[str, Callable[[], np.ndarray]]
 
 
+OFFSET_GAMMA = (
+    "the scale was 1 + gamma (Gemma's offset convention, for a gamma stored around 0); this RMSNorm multiplies by "
+    "gamma itself"
+)
+
+
 def rms_normalize(x: np.ndarray, eps: float, *, axis: int = 1, center: bool = False, eps_outside: bool = False,
                   root: bool = True, count: bool = True) -> np.ndarray:
     """x / sqrt(mean(x**2) + eps) over `axis`, and the ways people get it wrong (float64)."""
@@ -125,6 +131,7 @@ class RMSNormLayer(AffineNorm):
             "eps was ignored (the eps argument never reached the square root)": lambda: rms_normalize(x, self.default_eps) * g,
             "eps was left out entirely": lambda: rms_normalize(x, 0.0) * g,
             "gamma was not applied": lambda: rms_normalize(x, eps),
+            OFFSET_GAMMA: lambda: rms_normalize(x, eps) * (1.0 + g),
         })
         return found
 
@@ -141,6 +148,7 @@ class RMSNormLayer(AffineNorm):
             dx[f"backward used eps={self.default_eps:g}, not the eps={inputs.eps:g} forward was given: keep eps "
                "(or 1/rms) in the cache"] = lambda: rms_dx(x64, gamma, self.default_eps, dy)
         dx.update({
+            OFFSET_GAMMA: lambda: rms_dx(x64, 1.0 + np.asarray(gamma, dtype=np.float64), eps, dy),
             "dx is missing the path through the root mean square (only dy·gamma/rms)": (
                 lambda: rms_dx(x64, gamma, eps, dy, rms_path=0.0)
             ),

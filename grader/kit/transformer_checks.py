@@ -164,6 +164,8 @@ def block_model(x: np.ndarray, p: dict, nhead: int, norm_first: bool, eps: float
     ln_eps = m.get("ln_eps", eps)
 
     def ln(v: np.ndarray, which: int) -> np.ndarray:
+        if m.get("no_norm") == which:
+            return v
         which = {1: 2, 2: 1}[which] if m.get("ln_swapped") else which
         return layer_norm(
             v, p[f"ln{which}_gamma"], p[f"ln{which}_beta"], ln_eps, ddof=m.get("ln_ddof", 0),
@@ -216,18 +218,19 @@ def block_model(x: np.ndarray, p: dict, nhead: int, norm_first: bool, eps: float
         h = {"relu": lambda a: np.maximum(a, 0), "gelu_tanh": _gelu_tanh, "gelu_erf": _gelu_erf}[m.get("act", "relu")](h)
         return h @ p["W2"] + p["b2"]
 
+    keep1, keep2 = (0.0 if m.get("no_residual") == which else 1.0 for which in (1, 2))
     pre = norm_first != bool(m.get("swapped"))
     if pre:
         u = ln(x, 1)
-        x1 = (u if m.get("pre_residual_normalized") else x) + attention(u)
+        x1 = (u if m.get("pre_residual_normalized") else x) * keep1 + attention(u)
         u2 = ln(x if m.get("ff_reads_input") else x1, 2)
-        out = (u2 if m.get("pre_residual_normalized") else x1) + feed_forward(u2)
+        out = (u2 if m.get("pre_residual_normalized") else x1) * keep2 + feed_forward(u2)
         return ln(out, 2) if m.get("final_ln") else out
-    x1 = ln(x + attention(x), 1)
+    x1 = ln(x * keep1 + attention(x), 1)
     if m.get("residual_skips_ln"):  # x1 = x + LN1(SA(x)) style: the norm on the sublayer, not on the sum
         x1 = x + ln(attention(x), 1)
         return x1 + ln(feed_forward(x1), 2)
-    return ln((x if m.get("second_residual_input") else x1) + feed_forward(x1), 2)
+    return ln((x if m.get("second_residual_input") else x1) * keep2 + feed_forward(x1), 2)
 
 
 MISTAKES: dict[str, dict[str, Any]] = {
@@ -265,6 +268,12 @@ MISTAKES: dict[str, dict[str, Any]] = {
     },
     "pre-LN: the feed-forward read LN2 of the block's input instead of the updated stream": {"ff_reads_input": True},
     "pre-LN: an extra LayerNorm was applied at the end; the block's output is the raw stream": {"final_ln": True},
+    "the residual connection around self-attention is missing: its sublayer's output replaced the stream instead of "
+    "being added to it": {"no_residual": 1},
+    "the residual connection around the feed-forward is missing: its sublayer's output replaced the stream instead of "
+    "being added to it": {"no_residual": 2},
+    "LN1 was never applied: the self-attention sublayer lost its LayerNorm": {"no_norm": 1},
+    "LN2 was never applied: the feed-forward sublayer lost its LayerNorm": {"no_norm": 2},
 }
 
 

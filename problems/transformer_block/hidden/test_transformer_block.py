@@ -176,9 +176,9 @@ def test_pre_ln_passes_a_shift_straight_through(candidate: Any, rng: np.random.G
     got, want = moved - base, np.broadcast_to(c, base.shape)
     assert_close(
         got, want, "out(x + c) - out(x) in pre-LN", rtol=1e-8,
-        diagnoses={"the stream was normalized somewhere (a residual of LN(x), or a final LayerNorm): "
-                   "in pre-LN both sublayers read the stream through a LayerNorm, which cannot see a per-token shift, "
-                   "and the stream itself carries it to the output": lambda: np.zeros_like(want)},
+        diagnoses={"every path from x to the output goes through a LayerNorm, which cannot see a per-token shift: in "
+                   "pre-LN the residual stream carries x to the output untouched, and here it does not (a residual "
+                   "connection lost, a residual of LN(x) instead of x, or a LayerNorm at the end)": lambda: np.zeros_like(want)},
     )  # fmt: skip
     report.note(f"out(x + c) - out(x) = c for shifts up to {float(np.abs(c).max()):.1f}: the residual stream carries x unchanged")
 
