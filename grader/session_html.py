@@ -84,7 +84,7 @@ def to_html(report: SessionReport) -> str:
     chart = timeline_svg(report)
     body += ["<h3>Score over time</h3>", chart + _legend(report) if chart else '<p class="none">No attempt or hint was recorded.</p>']
     for index, p in enumerate(report.problems):
-        body += [f'<h2 id="{escape(p.slug)}">{escape(p.slug)} — {escape(p.title)}</h2>', _problem(p, info, index)]
+        body += [f'<h2 id="{escape(p.slug)}">{escape(p.slug)} — {escape(p.title)}</h2>', _problem(p, info, index, report.deadline_label)]
     body.append(f"<footer>Written by normkata's <code>grade session report</code> on {escape(wall_clock(report.generated_at))}.</footer>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -98,7 +98,7 @@ def to_html(report: SessionReport) -> str:
 
 def _overview(report: SessionReport) -> str:
     info = report.info
-    rows = ["<table><tr><th>Problem</th><th>At the deadline</th><th>Final</th><th>Attempts</th><th>Hints</th><th>First to last attempt</th></tr>"]
+    rows = [f"<table><tr><th>Problem</th><th>{report.deadline_label}</th><th>Final</th><th>Attempts</th><th>Hints</th><th>First to last attempt</th></tr>"]
     for p in report.problems:
         final = _graded(final_phrase(p), p.final.report if p.final else None)
         deadline = _graded(at_deadline_phrase(p, info), p.at_deadline_grading.report if p.at_deadline_grading else None) if p.attempts else "—"
@@ -115,7 +115,7 @@ def _legend(report: SessionReport) -> str:
     return f'<div class="legend">{"".join(keys)}</div>'
 
 
-def _problem(p: ProblemResult, info: SessionInfo, index: int) -> str:
+def _problem(p: ProblemResult, info: SessionInfo, index: int, deadline_label: str) -> str:
     if p.status != ATTEMPTED and not p.attempts:
         line = not_attempted_line(p, info) if p.status != MISSING else "The workspace file is missing, and no attempt was recorded."
         return f'<p class="none">{escape(line)}</p>'
@@ -127,7 +127,7 @@ def _problem(p: ProblemResult, info: SessionInfo, index: int) -> str:
     hints = ", ".join(escape(hint_phrase(h, info)) for h in p.hints) or "none"
     parts = [
         '<dl class="facts">',
-        f"<dt>At the deadline</dt><dd>{deadline}</dd>",
+        f"<dt>{deadline_label}</dt><dd>{deadline}</dd>",
         f"<dt>Final</dt><dd>{final}</dd>",
         f"<dt>Time spent</dt><dd>{escape(spent_phrase(p, info))}</dd>",
         f"<dt>Hints</dt><dd>{hints}</dd>",

@@ -18,19 +18,19 @@ from grader.sessions import SessionInfo, duration
 def to_markdown(report: SessionReport) -> str:
     info = report.info
     lines = [f"# normkata session report: {info.candidate}", "", *(f"- {line}" for line in header_lines(report)), ""]
-    lines += ["| Problem | At the deadline | Final | Attempts | Hints | First to last attempt |", "|---|---|---|---|---|---|"]
+    lines += [f"| Problem | {report.deadline_label} | Final | Attempts | Hints | First to last attempt |", "|---|---|---|---|---|---|"]
     for p in report.problems:
         cells = [p.slug, at_deadline_phrase(p, info) if p.attempts else "—", final_phrase(p), str(len(p.attempts)), str(len(p.hints)), spent_short(p, info)]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     for p in report.problems:
-        lines += ["", f"## {p.slug} — {p.title}", ""] + _problem(p, info)
+        lines += ["", f"## {p.slug} — {p.title}", ""] + _problem(p, info, report.deadline_label)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _problem(p: ProblemResult, info: SessionInfo) -> list[str]:
+def _problem(p: ProblemResult, info: SessionInfo, deadline_label: str) -> list[str]:
     if p.status != ATTEMPTED and not p.attempts:
         return [not_attempted_line(p, info) if p.status != "file missing" else "The workspace file is missing, and no attempt was recorded."]
-    lines = [f"- At the deadline: **{at_deadline_phrase(p, info)}**"]
+    lines = [f"- {deadline_label}: **{at_deadline_phrase(p, info)}**"]
     if p.final is not None:
         lines.append(f"- Final: **{final_phrase(p)}** ({final_detail(p, info)})")
     else:

@@ -85,6 +85,11 @@ class SessionReport:
     def deadline_passed(self) -> bool:
         return self.info.is_late(self.generated_at)
 
+    @property
+    def deadline_label(self) -> str:
+        """What the score of the last on-time attempt is called: it is only "at the deadline" once that has passed."""
+        return "At the deadline" if self.deadline_passed else "So far"
+
 
 def code_diff(before: str, after: str, before_name: str, after_name: str) -> str:
     lines = difflib.unified_diff(before.splitlines(), after.splitlines(), before_name, after_name, n=2, lineterm="")
