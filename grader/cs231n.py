@@ -62,6 +62,12 @@ class ProblemOutcome:
         return found
 
     @property
+    def first_failure(self) -> str:
+        """What the first row that did not pass says, for a problem whose rows name no mistake."""
+        row = next((r for r in self.report.checks if r.status is not Status.PASS), None) if self.report else None
+        return row.message if row is not None else ""
+
+    @property
     def passed(self) -> bool:
         return self.state == GRADED and self.report is not None and self.report.all_passed
 
@@ -78,6 +84,7 @@ class ProblemOutcome:
             "passed": self.report.passed if self.report else None,
             "total": self.report.total if self.report else None,
             "mistakes": self.mistakes,
+            "first_failure": self.first_failure,
             "not_implemented": self.not_implemented,
             "unwritten_calls": self.unwritten_calls,
             "note": self.note,

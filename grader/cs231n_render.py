@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 
+FIRST_FAILURE_CHARS = 200  # a failing row's message stands in for a named mistake, cut to this length
+
+
 def assignment_json(report: AssignmentReport) -> str:
     return json.dumps(report.to_json(), ensure_ascii=False, allow_nan=False)
 
@@ -30,7 +33,7 @@ def assignment_summary(report: AssignmentReport) -> RenderableType:
     table = Table(title=f"CS231n assignment: {report.folder}", header_style="bold", expand=True, show_lines=True)
     table.add_column("Problem", no_wrap=True)
     table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Mistakes the failing rows name", ratio=3)
+    table.add_column("Findings", ratio=3)
     table.add_column("Not implemented yet", ratio=2)
     for outcome in report.outcomes:
         problem = Text.assemble((outcome.problem, "bold"), "\n", (outcome.file, "dim"))
@@ -60,7 +63,8 @@ def _findings(outcome: ProblemOutcome) -> Text:
     if outcome.note:
         text.append(("\n" if text else "") + outcome.note, style="dim" if outcome.state == ABSENT else "red")
     if outcome.state == GRADED and not outcome.passed and not outcome.mistakes and not outcome.note:
-        text.append("no recognised mistake: see the rows", style="dim")
+        first = outcome.first_failure
+        text.append("first failing row: " + (first if len(first) <= FIRST_FAILURE_CHARS else first[: FIRST_FAILURE_CHARS - 1] + "…"))
     return text
 
 
@@ -80,7 +84,10 @@ def _footer(report: AssignmentReport) -> Text:
     passing = sum(o.passed for o in counted)
     absent = len(report.outcomes) - len(counted)
     style = "bold green" if report.all_passed else "bold red"
-    text = Text.assemble((f"{passing} of {len(counted)} problems pass every check", style))
+    if counted:
+        text = Text.assemble((f"{passing} of {len(counted)} problems pass every check", style))
+    else:
+        text = Text("None of the catalogue's CS231n problems is in this folder: is it assignment 2?", style=style)
     if absent:
         text.append(f"   {absent} absent from this course year's assignment (not counted)")
     text.append(f"   seed {report.seed}   total time {report.duration_s:.1f} s", style="dim")

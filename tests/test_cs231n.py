@@ -301,6 +301,15 @@ def test_stubs_and_unwritten_helpers_are_read_from_the_source(tmp_path: Path) ->
     assert stubbed.state == NOT_IMPLEMENTED and stubbed.not_implemented == ["FullyConnectedNet.loss"]
 
 
+def test_an_assignment_without_any_of_the_problems_says_so(tmp_path: Path) -> None:
+    """Assignment 1's package has a layers.py too, with none of these functions: nothing runs, nothing passes."""
+    write(tmp_path, {"cs231n/__init__.py": "", "cs231n/layers.py": HEADER + HELPERS})
+    run = grade("cs231n", str(tmp_path), "--no-speed")
+    assert run.code == 1 and "is it assignment 2?" in " ".join(run.stdout.split()), run.stdout
+    document = json.loads(grade("cs231n", str(tmp_path), "--no-speed", "--json").stdout)
+    assert {o["state"] for o in document["problems"]} == {ABSENT} and not document["all_passed"]
+
+
 def test_a_path_without_the_package_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(AssignmentError, match="holds no CS231n package"):
         find_package(tmp_path)
