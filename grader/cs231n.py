@@ -33,6 +33,7 @@ GRADED, NOT_IMPLEMENTED, ABSENT = "graded", "not implemented", "absent"
 _LOOKS_LIKE = re.compile(r"\. Looks like (.+)$", re.S)
 _RAISES = re.compile(r"not implemented yet \((.+?) raises NotImplementedError\)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+COMPILED = "a compiled extension not built for this Python (`python setup.py build_ext --inplace` in the package builds it)"
 
 
 class AssignmentError(Exception):
@@ -265,7 +266,10 @@ def _params(definition: Definition) -> list | None:
     ][skip:]
     if arguments.vararg:
         params.append([arguments.vararg.arg, 2, False, ""])
-    params += [[a.arg, 3, d is not None, ast.unparse(d) if d is not None else ""] for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults)]
+    params += [
+        [a.arg, 3, d is not None, ast.unparse(d) if d is not None else ""]
+        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults)
+    ]
     if arguments.kwarg:
         params.append([arguments.kwarg.arg, 4, False, ""])
     return params
@@ -275,18 +279,19 @@ def _learn_from_rows(outcome: ProblemOutcome, package: Path) -> None:
     """What only the run shows: functions that raise NotImplementedError, and a module of the package that
     is not there (fast_layers' compiled extension, never built), which makes the problem absent, not failed."""
     for row in outcome.report.checks:
-        for name in _RAISES.findall(row.message):
-            name = name.split(" of ")[0]
-            if name not in outcome.not_implemented:
-                outcome.not_implemented.append(name)
+        for where in _RAISES.findall(row.message):  # "layernorm_forward", or "dropout_forward of cs231n/layers.py"
+            name, _, other_file = where.partition(" of ")
+            found, entry = (outcome.unwritten_calls, f"{name} ({other_file})") if other_file else (outcome.not_implemented, name)
+            if entry not in found:
+                found.append(entry)
     load = next((row for row in outcome.report.checks if row.category == "load" and row.status is not Status.PASS), None)
     if load is None:
         return
     missing = _NO_MODULE.search(load.message)
     if missing and missing.group(1).split(".")[0] == package.name:
         module = missing.group(1)
-        built = (package.joinpath(*module.split(".")[1:]).with_suffix(".pyx")).is_file()
-        why = "a compiled extension that was never built (`python setup.py build_ext --inplace` in the package)" if built else "not in this folder"
+        source = package.joinpath(*module.split(".")[1:]).with_suffix(".pyx")
+        why = COMPILED if source.is_file() else "which is not in this folder"
         _absent(outcome, f"needs {module}, {why}")
     else:
         outcome.note = load.message

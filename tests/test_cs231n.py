@@ -148,11 +148,23 @@ def layout_2017() -> dict[str, str]:
     return files
 
 
+DROPOUT_UNFINISHED = '''
+def dropout_forward(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        raise NotImplementedError("train mode")
+    return x, (dropout_param, None)
+
+
+'''
+
+
 def layout_2019() -> dict[str, str]:
-    """Every problem present; layer norm with eps outside the root, group norm that is instance norm."""
+    """Every problem present; layer norm with eps outside the root, group norm that is instance norm, and a
+    dropout_forward whose train mode raises NotImplementedError (only a run can tell)."""
     files = package(absolute=True)
+    helpers = HELPERS.replace(solution("fc_net_norm", "dropout_forward"), DROPOUT_UNFINISHED)
     files["cs231n/layers.py"] = (
-        HEADER + HELPERS + solution("batchnorm_running") + mutant("layernorm_cs231n", "eps_outside_sqrt")
+        HEADER + helpers + solution("batchnorm_running") + mutant("layernorm_cs231n", "eps_outside_sqrt")
         + solution("spatial_batchnorm") + mutant("groupnorm", "instance_norm")
     )  # fmt: skip
     files["cs231n/classifiers/fc_net.py"] += solution("fc_net_norm", "FullyConnectedNet")
@@ -241,6 +253,8 @@ def test_2019_names_the_mistakes_of_the_failing_problems(graded) -> None:
     assert any("eps was added outside the square root" in m for m in found["layernorm_cs231n"]["mistakes"])
     assert any("that is InstanceNorm" in m for m in found["groupnorm"]["mistakes"])
     assert found["groupnorm"]["passed"] < found["groupnorm"]["total"]
+    assert found["fc_net_norm"]["unwritten_calls"] == ["dropout_forward (cs231n/layers.py)"], found["fc_net_norm"]
+    assert found["fc_net_norm"]["not_implemented"] == []
     assert document["package"] == "." and found["groupnorm"]["file"] == "layers.py"  # PATH was the package
     assert code == 1 and not document["all_passed"]
 
