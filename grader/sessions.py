@@ -202,7 +202,8 @@ def _write_workspace(info: SessionInfo, problems: list[Problem]) -> None:
     )
     (info.workspace / "Makefile").write_text(
         "# `make grade P=<problem>` grades like `grade <problem>`: a recorded attempt of this session.\n"
-        f"P ?= {first}\nARGS ?=\n\n.PHONY: grade\ngrade:\n\t@{shlex.quote(sys.executable)} -m grader $(P) $(ARGS)\n",
+        "# A failing score is the grading's answer, not a failed make (exit 1 passes; 2 and signals do not).\n"
+        f"P ?= {first}\nARGS ?=\n\n.PHONY: grade\ngrade:\n\t@{shlex.quote(sys.executable)} -m grader $(P) $(ARGS) || test $$? -eq 1\n",
         encoding="utf-8",
     )
     (info.workspace / MARKER).write_text(json.dumps({"id": info.id, "db": str(info.db)}, indent=2) + "\n", encoding="utf-8")

@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ from grader.sessions import MARKER, duration
 
 SLUG = "layernorm_basic"
 LIMIT_MIN = 10
-LONG_LINE = "    # the late edit: " + "a comment far wider than the page, " * 8 + "END-OF-THE-LONGEST-LINE"
+CANDIDATE = "Ada <i>L.</i>"  # the page shows what candidates type, never runs it
+LONG_LINE = "    # the late edit: </pre><script>alert(1)</script> " + "a comment far wider than the page, " * 8 + "END-OF-THE-LONGEST-LINE"
 
 
 def _travel(db: Path, seconds: float) -> None:
@@ -50,7 +52,7 @@ def interview(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert buggy != solution
     runs = {}
 
-    start = grade("session", "start", "--candidate", "Ada L.", "--problems", f"{SLUG},batchnorm", "--minutes", str(LIMIT_MIN),
+    start = grade("session", "start", "--candidate", CANDIDATE, "--problems", f"{SLUG},batchnorm", "--minutes", str(LIMIT_MIN),
                   "--dir", str(ws), env=env)  # fmt: skip
     assert start.code == 0, start.stderr
     db = Path(json.loads((ws / MARKER).read_text())["db"])
@@ -174,7 +176,8 @@ def test_the_html_page_is_self_contained(interview) -> None:
     assert "default-src 'none'" in policy
     script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
     assert f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'" in policy
-    assert "Ada L." in html and "@media print" in html
+    assert "Ada &lt;i&gt;L.&lt;/i&gt;" in html and CANDIDATE not in html and "@media print" in html
+    assert html.count("<script>") == 1 and "&lt;/pre&gt;&lt;script&gt;alert" in html
 
 
 MEASURE = """
@@ -220,7 +223,7 @@ def test_a_browser_renders_the_page_and_the_longest_line_whole(interview) -> Non
     dom = subprocess.run([*browser, "--dump-dom", measured.as_uri()], capture_output=True, text=True, timeout=120)
     found = re.search(r"data-measure=\"([^\"]+)\"", dom.stdout)
     assert found, dom.stderr[-3000:]
-    measure = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    measure = json.loads(html_unescape(found.group(1)))
     assert measure["text"] == LONG_LINE
     assert measure["inside"] and measure["rows"] >= 2 and measure["clipped"] <= 0 and measure["page_wider"] <= 0, measure
 
