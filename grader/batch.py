@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from grader.catalog import Problem
+from grader.core.package import package_of
 from grader.core.runner import WORKER_ENV, GradeOptions, grade, grader_file, warm_up, worker_config
 from grader.model import GradeReport, Status
 from grader.sandbox.zygote import Zygote
@@ -90,7 +91,21 @@ def discover(problem: Problem, paths: Iterable[Path]) -> list[Path]:
     for path in unique:
         if grader_file(problem, path):
             raise BatchInputError(f"{path} is one of the grader's own files (a solution, a hidden suite, the grader)")
+    _refuse_shared_packages(unique)
     return unique
+
+
+def _refuse_shared_packages(files: list[Path]) -> None:
+    """A hand-in inside a package is graded with its whole package readable (grader.core.package): a package
+    that also holds another hand-in of the batch would let one submission's code read the other."""
+    for path in files:
+        package = package_of(path)
+        others = [other for other in files if other != path and package is not None and package.root in other.parents]
+        if others:
+            raise BatchInputError(
+                f"{path} belongs to the package {package.root} (folders with __init__.py), which also holds {others[0]}: "
+                "its code could read that hand-in; give each hand-in a package of its own"
+            )
 
 
 def grade_batch(

@@ -360,6 +360,19 @@ def test_a_package_holding_the_graders_files_is_refused(tmp_path: Path) -> None:
     assert run.code == 2 and "one of the grader's own files" in run.stderr, run.stderr
 
 
+def test_a_batch_never_grants_one_hand_in_a_package_holding_another(tmp_path: Path) -> None:
+    layers = HEADER + solution("layernorm_cs231n")
+    write(tmp_path, {
+        "subs/__init__.py": "", "subs/ada/__init__.py": "", "subs/ada/layernorm_cs231n.py": layers,
+        "subs/eve/__init__.py": "", "subs/eve/layernorm_cs231n.py": layers,
+    })  # fmt: skip
+    run = grade("batch", "layernorm_cs231n", str(tmp_path / "subs"), "--json", "-", "--no-speed")
+    assert run.code == 2 and "which also holds" in run.stderr, run.stderr
+    (tmp_path / "subs" / "__init__.py").unlink()  # each hand-in in a package of its own: graded
+    run = grade("batch", "layernorm_cs231n", str(tmp_path / "subs"), "--json", "-", "--no-speed")
+    assert run.code == 0, run.stderr
+
+
 PROBE = textwrap.dedent("""
     import os
     def attempt(name, action):
