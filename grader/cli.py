@@ -133,6 +133,7 @@ def run(
     plot: Path | None,
 ) -> None:
     """Grade PROBLEM: your file against the spec's examples and the hidden checks."""
+    from grader.core.preflight import hand_in_text
     from grader.core.runner import GradeOptions, grade, grader_file, new_seed, package_refused
     from grader.render import report_json, scorecard
 
@@ -156,7 +157,7 @@ def run(
         speed=not no_speed,
         require_sandbox=session is not None and not session.unsandboxed,
     )
-    code = target.read_text(encoding="utf-8", errors="replace") if session else ""  # what this grading reads
+    code = hand_in_text(target) if session else ""  # what this grading reads
     report = grade(problem, target.resolve(), options)
     report.file = _shown_path(target)
     shown, note = report, ""
@@ -247,10 +248,11 @@ def _record(report, target: Path) -> None:
     """Progress is a convenience: a store that cannot be written never costs the user their scorecard."""
     import sqlite3
 
+    from grader.core.preflight import hand_in_text
     from grader.store import Store
 
     try:
-        Store().record_attempt(report, target.read_text(encoding="utf-8", errors="replace"))
+        Store().record_attempt(report, hand_in_text(target))
     except (sqlite3.Error, OSError) as exc:
         click.echo(f"note: progress not saved ({exc})", err=True)
 

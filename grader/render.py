@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.model import NOT_RUN, CheckResult, GradeReport, Picture, Status
+from grader.model import NOT_RUN, CheckResult, GradeReport, Picture, Status, printable
 
 if TYPE_CHECKING:  # rich is imported by the functions that draw, so `--json` never pays for it
     from rich.console import RenderableType
@@ -257,7 +257,7 @@ def leaderboard(problem: Problem, results: list[BatchResult], seed: int, wall_s:
     import os
 
     base = os.path.commonpath([str(r.path.parent) for r in results]) if results else ""
-    table = Table(title=f"{problem.slug}: {len(results)} submissions in {base} (seed {seed})", header_style="bold")
+    table = Table(title=Text(printable(f"{problem.slug}: {len(results)} submissions in {base} (seed {seed})")), header_style="bold")
     for column in ("#", "File", "Score", "Speed", "Time"):
         table.add_column(column, justify="right" if column in ("#", "Score", "Speed", "Time") else "left")
     for rank, result in enumerate(leaderboard_rows(results), start=1):
@@ -270,7 +270,9 @@ def leaderboard(problem: Problem, results: list[BatchResult], seed: int, wall_s:
         speed = Text(f"{report.speed_ratio:.2f}×" if report and report.speed_ratio is not None else "—")
         if result.speed_flag:
             speed.append(f" {result.speed_flag}", style="yellow")
-        table.add_row(str(rank), os.path.relpath(result.path, base), score, speed, f"{result.seconds:.1f}\u00a0s")
+        # A hand-in's name is the candidate's text too: no controls, no line breaks, no markup.
+        name = Text(printable(os.path.relpath(result.path, base)).replace("\n", "\N{SYMBOL FOR NEWLINE}"))
+        table.add_row(str(rank), name, score, speed, f"{result.seconds:.1f}\u00a0s")
     passed = sum(1 for r in results if r.report and r.report.all_passed)
     # No-break spaces keep each figure with its unit when the caption wraps.
     table.caption = (

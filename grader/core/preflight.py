@@ -18,12 +18,37 @@ class LoadFailure(Exception):
     """The file cannot be graded at all; the message is the scorecard's single 'load' row."""
 
 
+# The grader parses the hand-in before any limit of the worker applies: a few megabytes of source make ast
+# take gigabytes and minutes. Real solutions (a whole CS231n layers.py included) are a few dozen KiB.
+MAX_SOURCE_BYTES = 1 << 20
+
+
+def read_source(path: Path) -> bytes:
+    """The hand-in's bytes, refused beyond MAX_SOURCE_BYTES (read with a bound: the file may grow meanwhile)."""
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise LoadFailure(
+            f"the file is larger than {MAX_SOURCE_BYTES // 1024} KiB: not graded (a solution here is a few KiB of "
+            "source; generated or embedded data belongs elsewhere)"
+        )
+    return raw
+
+
+def hand_in_text(path: Path) -> str:
+    """The hand-in as text for the record (progress store, sessions): at most MAX_SOURCE_BYTES of it."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+
+
 def check_source(problem: Problem, path: Path) -> None:
-    source = _decode(path.read_bytes())
+    source = _decode(read_source(path))
     if not source.strip():
         raise LoadFailure(f"the file is empty: start from the stub's signatures ({', '.join(problem.functions)})")
     try:
         tree = ast.parse(source, filename=str(path))
+    except (RecursionError, MemoryError):
+        raise LoadFailure("the file is nested too deeply for Python to parse") from None
     except SyntaxError as exc:
         where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
         text = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""

@@ -17,6 +17,7 @@ from grader.core.preflight import apply_aliases, refusal_note
 from grader.outcomes import CandidateCrashed, CandidateRaised, NotRun
 from grader.sandbox import replies
 from grader.sandbox.client import STARTUP_TIMEOUT_S, CapturedOutput, Worker, WorkerConfig, WorkerDied, WorkerTimeout
+from grader.sandbox.limits import mib
 from grader.sandbox.lockdown import missing_protections
 from grader.sandbox.meter import ProcessGone, ProcessMeter
 from grader.sandbox.protocol import Opaque, ProtocolError, Ref
@@ -59,6 +60,11 @@ def describe_raised(fn: str, raised: dict, memory_mb: int = 0) -> CandidateRaise
 
 GRADING_BUDGET_MIN_S = 60.0
 GRADING_BUDGET_CALLS = 12  # the grading's budget in call timeouts
+MIN_CALL_S = 0.05  # the shortest timeout a call is given, even when the budget is all but spent
+# What one check may receive in all: each reply has a budget of its own, and a check keeps what its calls
+# returned until it ends (values are handed back by reference), so 24 replies each just under their budget
+# would hold gigabytes in the grader.
+CHECK_REPLY_BYTES = 384 << 20
 
 
 class SandboxMissing(Exception):
@@ -106,6 +112,7 @@ class WorkerSession:
         self._broken: dict[str, str] = {}
         self._origins: dict[int, tuple[Any, int, Ref]] = {}
         self._to_drop: list[int] = []
+        self._check_bytes = 0  # bytes received since the last check ended (CHECK_REPLY_BYTES)
         self.signatures: dict[str, dict | None] = {}
 
     # ----------------------------------------------------------------- lifecycle
@@ -128,7 +135,7 @@ class WorkerSession:
             message["package"] = {"root": str(self.package.root), "module": self.package.module}
         try:
             self._lock_down()
-            reply = replies.check(replies.load(self.functions), self._worker.request(message, self.timeout + 10.0))
+            reply = replies.check(replies.load(self.functions), self._worker.request(message, self._bounded(self.timeout + 10.0)))
         except WorkerTimeout as exc:
             return LoadResult(False, {"type": "Timeout", "message": f"importing the file took longer than {exc.seconds:g} s"})
         except (WorkerDied, ProtocolError) as exc:
@@ -222,6 +229,7 @@ class WorkerSession:
         """Forget values kept for the last check, so the worker's memory does not grow across checks."""
         self._to_drop.extend(ref.handle for _, gen, ref in self._origins.values() if gen == self.generation and not ref.path)
         self._origins.clear()
+        self._check_bytes = 0
 
     # ----------------------------------------------------------------- calls
     def call(
@@ -275,7 +283,7 @@ class WorkerSession:
 
         def run(worker: Worker) -> list:
             values = []
-            for reply in worker.stream(message, len(perturb), self.timeout):
+            for reply in worker.stream(message, len(perturb), self._bounded(self.timeout)):
                 if not replies.check(replies.VALUE, reply)["ok"]:
                     raise describe_raised(fn, reply["raised"], self.config.memory_mb)
                 values.append(reply["value"])
@@ -320,7 +328,7 @@ class WorkerSession:
         def run(worker: Worker) -> tuple[dict, float]:
             sent = self._with_drops(message) if drops else message
             before = worker.meter.cpu_s()
-            reply = replies.check(shape, worker.request(sent, self.timeout))
+            reply = replies.check(shape, worker.request(sent, self._bounded(self.timeout)))
             try:
                 return reply, worker.meter.cpu_s() - before
             except ProcessGone:
@@ -353,18 +361,26 @@ class WorkerSession:
     def out_of_time(self) -> bool:
         return time.monotonic() > self._out_of_time_at
 
+    def _bounded(self, seconds: float) -> float:
+        """A timeout that ends by the grading's deadline: a call (or a reload) near the end gets what is left of
+        the budget, not a full timeout of its own on top of it."""
+        return max(MIN_CALL_S, min(seconds, self._out_of_time_at - time.monotonic()))
+
     def _exchange(self, fn: str, action: Any) -> Any:
         if fn in self._broken:
             raise NotRun(f"not run: {fn} {self._broken[fn]} earlier")
         if self.out_of_time():
             raise NotRun(f"not run: the grading used up its time budget ({self.budget_s:g} s; `--timeout` scales it)")
         self._ensure_loaded()
+        worker = self._worker
+        received = worker.received
         try:
-            return action(self._worker)
+            result = action(worker)
         except WorkerTimeout as exc:
             self._broken[fn] = f"timed out after {exc.seconds:g} s"
+            cut = " (what was left of the grading's time budget)" if exc.seconds < self.timeout else ""
             raise CandidateCrashed(
-                f"{fn} did not return within {exc.seconds:g} s (an endless loop? `--timeout` raises the limit); "
+                f"{fn} did not return within {exc.seconds:g} s{cut} (an endless loop? `--timeout` raises the limit); "
                 "its remaining checks are not run"
             ) from None
         except WorkerDied as exc:
@@ -375,6 +391,13 @@ class WorkerSession:
             if self._worker is not None:
                 self._worker.kill()
             raise CandidateCrashed(f"{fn}: {exc}") from None
+        self._check_bytes += worker.received - received
+        if self._check_bytes > CHECK_REPLY_BYTES:
+            raise CandidateCrashed(
+                f"{fn}: your code sent back {mib(self._check_bytes)} within one check, more than the "
+                f"{mib(CHECK_REPLY_BYTES)} a check may receive (results far larger than the spec's)"
+            )
+        return result
 
     def _ensure_loaded(self) -> None:
         if self._worker is not None and self._worker.alive and self._loaded:

@@ -639,7 +639,7 @@ def directional_check(
             numeric = (losses[0] - losses[1]) / (2 * h)
             analytic = float(np.sum(np.asarray(grads[name], dtype=np.float64) * v))
             err = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), GRAD_FLOOR * (1 + abs(loss)))
-            if worst is None or err > worst.error:
+            if worst is None or not err <= worst.error:  # a NaN error is the worst
                 worst = ParamCheck(name, err, analytic, numeric)
         found.append(worst)
     net.set_params(params)
@@ -666,7 +666,7 @@ def coordinate_errors(
         numeric = (values[0] - values[1]) / (2 * h)
         analytic = float(np.asarray(grad, dtype=np.float64).reshape(-1)[flat])
         err = abs(analytic - numeric) / max(1e-8, abs(analytic) + abs(numeric))
-        if err > worst[1]:
+        if not err <= worst[1]:  # a NaN error is the worst
             worst = (tuple(int(i) for i in np.unravel_index(flat, params[name].shape)), err, analytic, numeric)
     net.set_params(params)
     return worst
@@ -693,7 +693,14 @@ def gradient_check(
         )
         raise CheckFailed(f"two identical calls of loss(X, y) gave different losses ({loss!r} and {again!r}).{hint}")
     results = directional_check(net, params, x, y, loss, grads, rng)
-    bad = [r for r in results if r.error > threshold]
+    if all(r.numeric == 0.0 for r in results):
+        # A loss that ignores every parameter makes all-zero grads "agree": a check that cannot fail. (One
+        # parameter alone may have no effect: an affine bias right before a batch norm.)
+        raise CheckFailed(
+            "central differences of your loss are zero along every direction tried: the loss does not change when "
+            "any parameter does, so there is no gradient to check your grads against (the forward pass is wrong)"
+        )
+    bad = [r for r in results if not r.error <= threshold]  # NaN fails too
     if bad:
         first = bad[0]
         agreed = [r.name for r in results[: results.index(first)]]

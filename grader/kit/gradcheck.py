@@ -59,6 +59,13 @@ def assert_gradient(analytic: Any, numeric: np.ndarray, what: str, threshold: fl
     analytic = expect_array(analytic, what, shape=numeric.shape)
     if not np.all(np.isfinite(analytic)):
         raise CheckFailed(f"{what}: contains NaN or inf")
+    if not np.all(np.isfinite(numeric)):
+        # NaN compares false with everything: left in, it would make any backward "agree".
+        raise CheckFailed(
+            f"{what}: central differences of your forward are NaN or inf at {int(np.sum(~np.isfinite(numeric)))} of "
+            f"{numeric.size} entries: the forward gives non-finite output near this input, so there is nothing to "
+            "check your backward against (the forward is wrong)"
+        )
     if not np.any(numeric):
         # A forward that ignores this input makes any zero backward "agree": a check that cannot fail.
         raise CheckFailed(
@@ -66,7 +73,7 @@ def assert_gradient(analytic: Any, numeric: np.ndarray, what: str, threshold: fl
             "this input does, so there is no gradient to check your backward against (the forward is wrong)"
         )
     err = rel_error(analytic, numeric)
-    if err > threshold:
+    if not err <= threshold:  # also fails a NaN error, which `err > threshold` would let through
         worst = np.unravel_index(
             int(np.argmax(np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric)))),
             numeric.shape,

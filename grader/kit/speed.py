@@ -187,10 +187,10 @@ class _Measured:
             # The reference's worker warms up at the largest size while the candidate's runs choose the size
             # and, if the largest is quick enough for it, the candidate's warms up there too. A warm-up is a
             # first run at its size, whose memory has to be paged in anyway: the peak is measured there.
-            warming = pool.submit(bench.warm_up, reference, largest, largest.factors(bench.rng))
+            warming = pool.submit(bench.warm_up, reference, largest, largest.factors(bench.secret))
             size, predicted_s = _largest_within_budget(bench, candidate, sizes, t_small)
             warmed = size == sizes[0] and predicted_s <= WARM_UP_S
-            peaks = (bench.warm_up(candidate, largest, largest.factors(bench.rng)) if warmed else None, warming.result())
+            peaks = (bench.warm_up(candidate, largest, largest.factors(bench.secret)) if warmed else None, warming.result())
         # Both workers on one core from here on: see grader.sandbox.cores.
         with pinned(dict.fromkeys([worker.meter().pid, reference.session.meter().pid], cores()[-1])):
             self.main = bench.pair(sides, reference, size, memory=bool(variant) or not warmed)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +82,12 @@ class Bench:
     """The speed row's measurements of one workload: `label` names it in messages and marks what broke."""
 
     def __init__(self, workload: Workload, label: str, rng: np.random.Generator) -> None:
-        self.workload, self.label, self.rng = workload, label, rng
+        self.workload, self.label, self.rng = workload, label, rng  # `rng` (the grading's seed) draws the inputs
+        # Every run's fresh variant, call seed and sketch vector come from the system's randomness instead. The
+        # grading's seed is printed and small enough to search: a worker that found it from the inputs it was
+        # sent could replay every draw to come, compute each run's results while the uploads are not timed,
+        # and answer the timed runs from memory.
+        self.secret = np.random.default_rng(secrets.randbits(128))
         self._inputs: dict[tuple[int, ...], _Inputs] = {}
 
     def inputs(self, size: tuple[int, ...]) -> _Inputs:
@@ -93,14 +99,14 @@ class Bench:
     def warm_up(self, side: Side, inputs: _Inputs, factors: list) -> int | None:
         """One unchecked run, whose peak memory it returns: it uploads the inputs and pays a fresh worker's
         first costs (the growth of its heap, its libraries' set-up) before anything is timed. Its results are
-        sketched, so that work put off until then shows in the peak too. Draws nothing from `rng`: it can
+        sketched, so that work put off until then shows in the peak too. Draws nothing: it can
         run in a thread of its own beside the other side's work."""
         return self._run(side, inputs, factors, seed=0, sketch_seed=0, memory=True).peak
 
     def one_run(self, side: Side, size: tuple[int, ...]) -> float:
         """CPU seconds of one unchecked run of `side` on new inputs of `size` (for sizing, before the real runs)."""
         inputs = _Inputs(self.workload.setup(self.rng, *size), self.label)
-        run = self._run(side, inputs, inputs.factors(self.rng), seed=0, sketch_seed=None)
+        run = self._run(side, inputs, inputs.factors(self.secret), seed=0, sketch_seed=None)
         inputs.release()
         return run.calls
 
@@ -112,7 +118,7 @@ class Bench:
         inputs = self.inputs(size)
         runs: list[list[_Run]] = []
         for number in range(1, RUNS + memory + 1):
-            factors, seed, sketch_seed = inputs.factors(self.rng), int(self.rng.integers(2**31)), int(self.rng.integers(2**31))
+            factors, seed, sketch_seed = inputs.factors(self.secret), int(self.secret.integers(2**31)), int(self.secret.integers(2**31))
             group = [self._run(side, inputs, factors, seed, sketch_seed, memory=memory and number == 1) for side in timed]
             want = next(run for side, run in zip(timed, group) if side is expected)
             for run in group:

@@ -145,6 +145,7 @@ class Worker:
         self._drain.start()
         self._ready = False
         self._last_frame = 0  # bytes of the last reply's frame (stream() adds them up)
+        self.received = 0  # bytes of every reply read, for budgets that span requests (WorkerSession's per check)
 
     @property
     def alive(self) -> bool:
@@ -233,6 +234,7 @@ class Worker:
         """
         (size,) = HEADER.unpack(self._read_exact(HEADER.size, deadline, timeout))
         self._last_frame = size
+        self.received += size
         try:
             if size > budget:
                 raise ProtocolError(f"the result was too large to transfer ({mib(size)}; this call may send back {mib(budget)})")

@@ -559,7 +559,7 @@ def test_zero_init_is_the_identity(candidate: Any, rng: np.random.Generator, sha
     x, scales, seed = _scale_curve(candidate, "zero_residual", rng, shared)
     out, _ = _forward(candidate, x, _init(candidate, "zero_residual", DEPTH, WIDTH, seed))
     gap = float(np.abs(out - x).max())
-    if gap > 1e-12 or np.abs(scales - x.std()).max() > 1e-12:
+    if not (gap <= 1e-12 and np.abs(scales - x.std()).max() <= 1e-12):  # NaN fails too
         raise CheckFailed(
             f"with g2 = 0 every branch outputs g2 * LN(...) + b2 = 0, so each block is the identity: after {DEPTH} blocks "
             f"the output must be x itself and its std x's at every depth; the output is off by up to {gap:.3g} and the "
@@ -658,7 +658,7 @@ def _large_lr_report(candidate: Any, shared: dict) -> dict:
 def test_zero_init_trains_smoothly_at_a_large_learning_rate(candidate: Any, shared: dict, report: Any) -> None:
     """lr = 1: zero-init's loss never rises above its start and ends below 0.8 of it"""
     loss = np.asarray(_large_lr_report(candidate, shared)["zero_residual"]["loss"])
-    if loss.max() > loss[0] * (1 + 1e-9) or not loss[-1] < 0.8 * loss[0]:
+    if not (loss.max() <= loss[0] * (1 + 1e-9) and loss[-1] < 0.8 * loss[0]):  # NaN fails too
         raise CheckFailed(
             "with g2 = 0 every block starts as the identity and the first step only moves g2 and b2: on a task like "
             f"Example 6's (32×16, 6 blocks, 10 steps at lr = 1) its loss should never rise above its start and end below "
@@ -715,7 +715,7 @@ def test_parameter_gradients_match_numerical(case: StackCase, candidate: Any, rn
         if numeric == 0.0:
             raise CheckFailed(f"grads[{key!r}]: your forward's output does not change when {key} does; the forward ignores it")
         err = rel_error(analytic, numeric)
-        if err > GRADCHECK_THRESHOLD:
+        if not err <= GRADCHECK_THRESHOLD:  # NaN fails too
             raise CheckFailed(
                 f"grads[{key!r}]: along a random direction your backward gives {analytic:.8g}, central differences of your "
                 f"forward {numeric:.8g} (relative error {err:.2e}, threshold {GRADCHECK_THRESHOLD:.0e})"

@@ -339,13 +339,13 @@ def test_normalized_layers_ignore_the_weight_scale(norm: str, candidate: Any, rn
     small = _stats(candidate, 0.1 * he(WIDTH), DEPTH, WIDTH, norm=norm, seed=seed)
     large = _stats(candidate, 10.0 * he(WIDTH), DEPTH, WIDTH, norm=norm, seed=seed)
     for name, stats in (("0.1×He", small), ("10×He", large)):
-        if np.abs(stats[:, 0]).max() > 1e-6 or np.abs(stats[:, 1] - 1).max() > 1e-2:
+        if not (np.abs(stats[:, 0]).max() <= 1e-6 and np.abs(stats[:, 1] - 1).max() <= 1e-2):  # NaN fails too
             raise CheckFailed(
                 f"{norm} standardizes every layer's z, so each layer's mean must be 0 and std ≈ 1 (a little under 1 "
                 f"because of eps); with weights {name} got means {_series(stats[:, 0])} and stds {_series(stats[:, 1])}"
             )
     gap = float(np.abs(small - large).max())
-    if gap > 1e-2:
+    if not gap <= 1e-2:
         raise CheckFailed(
             f"{norm} makes each layer blind to the scale of its weights (scaling W scales h @ W, and the "
             f"normalization divides it back out), so 0.1×He and 10×He should give the same statistics up to eps; "
@@ -370,12 +370,12 @@ def test_batchnorm_output_depends_on_batch_mates(candidate: Any, rng: np.random.
         first = expect_array(candidate.normalize_in_batches(x, norm, b), f"normalize_in_batches(x, {norm!r}, {b})", shape=x.shape)
         second = expect_array(candidate.normalize_in_batches(other, norm, b), f"normalize_in_batches(x2, {norm!r}, {b})", shape=x.shape)
         outputs[norm] = float(np.sqrt(np.mean((first[0] - second[0]) ** 2)))
-    if outputs["layernorm"] > 1e-12:
+    if not outputs["layernorm"] <= 1e-12:
         raise CheckFailed(
             f"LayerNorm normalizes each sample by its own statistics, so sample 0's output must not change when its "
             f"batch-mates do; it moved by {outputs['layernorm']:.3g} (RMS)"
         )
-    if outputs["batchnorm"] < 0.05:
+    if not outputs["batchnorm"] >= 0.05:
         raise CheckFailed(
             f"BatchNorm normalizes with the batch's statistics, so sample 0's output should change when its "
             f"{b - 1} batch-mates are replaced; it moved by only {outputs['batchnorm']:.3g} (RMS)"
@@ -394,9 +394,9 @@ def test_small_batches_make_batchnorm_noisy(candidate: Any, rng: np.random.Gener
     x = rng.uniform(-2, 2, d) + rng.uniform(0.5, 2, d) * rng.standard_normal((n, d))
     bn = expect_array(candidate.batch_size_sensitivity(x, "batchnorm", sizes), "batch_size_sensitivity(x, 'batchnorm', ...)", shape=(len(sizes),))
     ln = expect_array(candidate.batch_size_sensitivity(x, "layernorm", sizes), "batch_size_sensitivity(x, 'layernorm', ...)", shape=(len(sizes),))
-    if np.abs(ln).max() > 1e-12:
+    if not np.abs(ln).max() <= 1e-12:
         raise CheckFailed(f"LayerNorm does not look at the batch, so its sensitivity must be 0 at every batch size; got {_series(ln)}")
-    if abs(bn[-1]) > 1e-12 or not (bn[1] > 2 * bn[6] > 0) or abs(bn[0] - 1) > 1e-3:
+    if not (abs(bn[-1]) <= 1e-12 and bn[1] > 2 * bn[6] > 0 and abs(bn[0] - 1) <= 1e-3):
         raise CheckFailed(
             "BatchNorm in batches of N is the full-batch output (sensitivity 0); in batches of 1 every output is 0, "
             "so the sensitivity is the RMS of the full-batch output, ≈ 1; in between, smaller batches give noisier "
@@ -413,7 +413,7 @@ def test_pre_ln_stream_grows_post_ln_stays(candidate: Any, rng: np.random.Genera
     depth = 8
     pre = _stream(candidate, depth, 64, True, seed=seed)
     post = _stream(candidate, depth, 64, False, seed=seed)
-    if np.abs(post[1:] - 1).max() > 1e-3:
+    if not np.abs(post[1:] - 1).max() <= 1e-3:
         raise CheckFailed(f"post-LN ends every block with a LayerNorm, so the stream's RMS after each block is ≈ 1; got {_series(post)}")
     if not pre[-1] > 1.5 * pre[0]:
         raise CheckFailed(

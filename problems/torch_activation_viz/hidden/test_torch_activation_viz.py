@@ -238,7 +238,7 @@ def test_layernorm_holds_every_layer(candidate, rng, report) -> None:
         parsed, _ = _parsed(candidate, depth=DEPTH, width=WIDTH, weight_std=scale * he(WIDTH), seed=seed)
         runs[scale] = parsed
         data = parsed["with_layernorm"]
-        if np.abs(data.mean).max() > 1e-4 or np.abs(data.std - 1).max() > 1e-2:
+        if not (np.abs(data.mean).max() <= 1e-4 and np.abs(data.std - 1).max() <= 1e-2):  # NaN fails too
             raise CheckFailed(
                 f"LayerNorm standardizes every row of every layer, so each layer's z has mean 0 and std ≈ 1 (a little under, "
                 f"because of eps) whatever the weights' scale; at {scale:g}× He's scale got means {_fmt(data.mean)} and "
@@ -265,7 +265,7 @@ def test_histograms_agree_with_the_statistics(candidate, rng, report) -> None:
             half_bin = (edges[-1] - edges[0]) / (2 * len(hist))
             slack = half_bin * (1 + 1e-6) + 1e-6 * max(abs(edges[0]), abs(edges[-1]))
             for what, from_hist, stated in (("mean", mean, data.mean[i]), ("std", std, data.std[i])):
-                if abs(from_hist - stated) > slack:
+                if not abs(from_hist - stated) <= slack:
                     raise CheckFailed(
                         f"{NET_NAMES[net]}, layer {i + 1}: the histogram puts the {what} at {from_hist:.4g} (each value at its "
                         f"bin's center, so within half a bin, {half_bin:.3g}, of the truth) but the layer's {what} is "

@@ -260,7 +260,7 @@ def test_post_ln_output_is_normalized(candidate, worker, rng, report) -> None:
     out = run_module(worker, model, tensor(x)).output
     z = (np.asarray(out) - state["layers.2.norm2.bias"]) / state["layers.2.norm2.weight"]
     mean, std = z.mean(-1), z.std(-1)
-    if np.max(np.abs(mean)) > 1e-6 or np.max(np.abs(std - 1)) > 1e-4:
+    if not (np.max(np.abs(mean)) <= 1e-6 and np.max(np.abs(std - 1)) <= 1e-4):  # NaN fails too
         raise CheckFailed(
             f"(output - norm2.bias) / norm2.weight of the last layer should have mean 0 and std 1 over each token's features; "
             f"got means up to {np.max(np.abs(mean)):.3g} and stds {std.min():.4f}…{std.max():.4f}: a post-LN stack ends with the last layer's norm2"
@@ -330,7 +330,7 @@ def test_gradient_norms_are_positive(runs, candidate, seed) -> None:
     cand = runs.candidate(candidate, setting)
     for name in ("pre", "post"):
         norms = cand[name].grad_norms
-        if np.any(norms <= 0):
+        if not np.all(norms > 0):  # NaN fails too
             zeros = [i for i, v in enumerate(norms) if v <= 0]
             raise CheckFailed(
                 f"{setting}: {LABEL[name]} grad_norms {np.round(norms, 4).tolist()} are 0 at layers {zeros}: the gradients were read "
@@ -371,15 +371,15 @@ def test_post_ln_gradient_is_largest_at_the_top(runs, candidate, seed, report) -
     setting = gentle(seed)
     cand = runs.candidate(candidate, setting)
     post, pre = cand["post"].grad_norms, cand["pre"].grad_norms
-    if np.any(post <= 0) or np.any(pre <= 0):
+    if not (np.all(post > 0) and np.all(pre > 0)):  # NaN fails too
         raise CheckFailed(f"{setting}: a gradient norm is 0 (pre {np.round(pre, 4).tolist()}, post {np.round(post, 4).tolist()}): no pattern to compare")
     post_ratio, pre_ratio = post[-1] / post[0], pre[-1] / pre[0]
-    if post_ratio < 1.5:
+    if not post_ratio >= 1.5:
         raise CheckFailed(
             f"{setting}: post-LN grad_norms {np.round(post, 4).tolist()}: the last layer's is {post_ratio:.2f}× the first's; expected ≥ 1.5× "
             "(the last layer's norm2 produces the output and receives the loss's gradient directly). Is this really the post-LN stack?"
         )
-    if post_ratio < 1.5 * pre_ratio:
+    if not post_ratio >= 1.5 * pre_ratio:
         raise CheckFailed(f"{setting}: post-LN's last/first gradient ratio {post_ratio:.2f} should be ≥ 1.5× pre-LN's ({pre_ratio:.2f})")
     report.note(describe_series("post-LN grad norm by layer", post) + f" (×{post_ratio:.2f}; pre-LN ×{pre_ratio:.2f})")
 
@@ -390,7 +390,7 @@ def test_pre_ln_gradient_is_uniform(runs, candidate, seed, report) -> None:
     setting = gentle(seed)
     cand = runs.candidate(candidate, setting)
     pre = cand["pre"].grad_norms
-    if np.any(pre <= 0):
+    if not np.all(pre > 0):
         raise CheckFailed(f"{setting}: pre-LN grad_norms {np.round(pre, 4).tolist()} contain 0: no pattern to compare")
     ratio, spread = pre[-1] / pre[0], pre.max() / pre.min()
     if not 0.4 <= ratio <= 1.25 or spread > 2.0:
