@@ -24,7 +24,7 @@ def color(index: int) -> str:
 def timeline_svg(report: SessionReport) -> str:
     """The chart, or "" when nothing was recorded to draw."""
     info = report.info
-    events = [info.after_start(a.at) for p in report.problems for a in p.attempts] + [info.after_start(h.at) for p in report.problems for h in p.hints]
+    events = [info.after_start(event.at) for p in report.problems for event in (*p.attempts, *p.hints)]
     if not events:
         return ""
     limit_s = 60 * info.minutes if info.begun_at is not None else None
@@ -66,7 +66,9 @@ def timeline_svg(report: SessionReport) -> str:
         for number, (px, py, a) in enumerate(points, 1):
             fill = "#fff" if a.late else color(index)
             label = f"{p.slug}, attempt {number} at {duration(info.after_start(a.at))}: {a.passed}/{a.total}" + (" (late)" if a.late else "")
-            parts.append(f'<circle cx="{px}" cy="{py}" r="4.5" fill="{fill}" stroke="{color(index)}" stroke-width="2"><title>{escape(label)}</title></circle>')
+            parts.append(
+                f'<circle cx="{px}" cy="{py}" r="4.5" fill="{fill}" stroke="{color(index)}" stroke-width="2"><title>{escape(label)}</title></circle>'
+            )
         for h in p.hints:
             hx, hy = x(info.after_start(h.at)), TOP + plot_h + 26
             label = f"{p.slug}: hint {h.level} at {duration(info.after_start(h.at))}"

@@ -98,7 +98,8 @@ def to_html(report: SessionReport) -> str:
 
 def _overview(report: SessionReport) -> str:
     info = report.info
-    rows = [f"<table><tr><th>Problem</th><th>{report.deadline_label}</th><th>Final</th><th>Attempts</th><th>Hints</th><th>First to last attempt</th></tr>"]
+    headers = ("Problem", report.deadline_label, "Final", "Attempts", "Hints", "First to last attempt")
+    rows = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr>"]
     for p in report.problems:
         final = _graded(final_phrase(p), p.final.report if p.final else None)
         deadline = _graded(at_deadline_phrase(p, info), p.at_deadline_grading.report if p.at_deadline_grading else None) if p.attempts else "—"
@@ -168,7 +169,8 @@ def _final(p: ProblemResult) -> list[str]:
     parts += [f"<h3>Final code <span class=\"meta\">sha256 {p.final.code_sha256[:12]}</span></h3>", code_block(p.final.code, "python", final=True)]
     changes = p.late_changes()
     if changes and p.final_late:
-        parts += ["<h3>Changes after the deadline</h3>", f"<details open><summary>Diff from the score at the deadline to the final code</summary>{code_block(changes, 'diff')}</details>"]
+        summary = "<summary>Diff from the score at the deadline to the final code</summary>"
+        parts += ["<h3>Changes after the deadline</h3>", f"<details open>{summary}{code_block(changes, 'diff')}</details>"]
     return parts
 
 

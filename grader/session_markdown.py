@@ -20,7 +20,8 @@ def to_markdown(report: SessionReport) -> str:
     lines = [f"# normkata session report: {info.candidate}", "", *(f"- {line}" for line in header_lines(report)), ""]
     lines += [f"| Problem | {report.deadline_label} | Final | Attempts | Hints | First to last attempt |", "|---|---|---|---|---|---|"]
     for p in report.problems:
-        cells = [p.slug, at_deadline_phrase(p, info) if p.attempts else "—", final_phrase(p), str(len(p.attempts)), str(len(p.hints)), spent_short(p, info)]
+        deadline = at_deadline_phrase(p, info) if p.attempts else "—"
+        cells = [p.slug, deadline, final_phrase(p), str(len(p.attempts)), str(len(p.hints)), spent_short(p, info)]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     for p in report.problems:
         lines += ["", f"## {p.slug} — {p.title}", ""] + _problem(p, info, report.deadline_label)

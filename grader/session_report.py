@@ -68,7 +68,7 @@ class ProblemResult:
         return code_diff(self.at_deadline.code, self.final.code, f"attempt {self.attempts.index(self.at_deadline) + 1}", "final code")
 
     def first_to_last_s(self) -> float | None:
-        return self.attempts[-1].at - self.attempts[0].at if self.attempts else None
+        return round(self.attempts[-1].at - self.attempts[0].at, 1) if self.attempts else None
 
 
 @dataclass
@@ -147,7 +147,7 @@ def _problem_result(record: SessionRecord, problem: Problem, grading: Callable[[
 
 
 def _after(info: SessionInfo, at: float | None) -> float | None:
-    return None if at is None else round(info.after_start(at), 1)
+    return None if at is None else info.after_start(at)
 
 
 def _score(report: GradeReport) -> dict[str, Any]:
@@ -195,7 +195,7 @@ def _problem_json(info: SessionInfo, p: ProblemResult) -> dict[str, Any]:
         "problem": p.slug,
         "title": p.title,
         "status": p.status,
-        "time_spent": None if last is None else {"first_to_last_s": round(p.first_to_last_s(), 1), "start_to_last_s": _after(info, last)},
+        "time_spent": None if last is None else {"first_to_last_s": p.first_to_last_s(), "start_to_last_s": _after(info, last)},
         "timeline": [
             {
                 "attempt": n, "after_s": _after(info, a.at), "passed": a.passed, "total": a.total, "late": a.late,
@@ -258,7 +258,8 @@ def header_lines(report: SessionReport) -> list[str]:
     else:
         passed = "the deadline has passed" if report.deadline_passed else "before the deadline"
         lines.append(f"Began {wall_clock(info.begun_at)} · deadline {wall_clock(info.deadline, with_date=False)}")
-        lines.append(f"Report written {wall_clock(report.generated_at)}, {duration(info.after_start(report.generated_at))} after the start ({passed})")
+        after = duration(info.after_start(report.generated_at))
+        lines.append(f"Report written {wall_clock(report.generated_at)}, {after} after the start ({passed})")
     return lines
 
 

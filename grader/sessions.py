@@ -74,8 +74,9 @@ class SessionInfo:
         return self.deadline is not None and at > self.deadline
 
     def after_start(self, at: float) -> float:
-        """Seconds from the start of the clock (from the preparation while it has not started)."""
-        return at - (self.prepared_at if self.begun_at is None else self.begun_at)
+        """Seconds from the start of the clock (from the preparation while it has not started), to 0.1 s: the one
+        figure every format shows, so JSON's 314.5 and Markdown's "5 min 15 s" never disagree by a rounding."""
+        return round(at - (self.prepared_at if self.begun_at is None else self.begun_at), 1)
 
     def stub_of(self, slug: str) -> Path:
         return self.workspace / slug / f"{slug}.py"
@@ -131,7 +132,7 @@ def sha256(code: str) -> str:
 
 def duration(seconds: float) -> str:
     """A span with its units (`33 s`, `12 min 05 s`, `45 min`, `1 h 02 min`): never a bare `0:33`."""
-    whole = round(abs(seconds))
+    whole = int(abs(seconds) + 0.5)  # half up, as people round
     sign = "-" if seconds < 0 and whole else ""
     if whole < 60:
         return f"{sign}{whole} s"

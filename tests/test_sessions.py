@@ -110,7 +110,8 @@ def test_every_grading_uses_the_session_seed(session) -> None:
 
 
 def test_a_problem_outside_the_session_is_refused(session) -> None:
-    for run in (grade("rmsnorm", cwd=session["workspace"], env=session["env"]), grade("hint", "rmsnorm", cwd=session["workspace"], env=session["env"])):
+    workspace, env = session["workspace"], session["env"]
+    for run in (grade("rmsnorm", cwd=workspace, env=env), grade("hint", "rmsnorm", cwd=workspace, env=env)):
         assert run.code == 2 and "not part of this session" in run.stderr
 
 
@@ -194,6 +195,8 @@ def test_a_session_recorded_before_prepare_and_begin_still_loads(tmp_path) -> No
     assert info.seed == load_session(workspace / MARKER).seed  # the same seed for every report
 
 
-@pytest.mark.parametrize(("seconds", "shown"), [(0.4, "0 s"), (33, "33 s"), (60, "1 min"), (725, "12 min 05 s"), (3720, "1 h 02 min"), (-90, "-1 min 30 s")])
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0.4, "0 s"), (33, "33 s"), (60, "1 min"), (725, "12 min 05 s"), (3720, "1 h 02 min"), (-90, "-1 min 30 s")]
+)
 def test_times_carry_units(seconds: float, shown: str) -> None:
     assert duration(seconds) == shown
