@@ -101,6 +101,7 @@ def cln_forward(x: Any, c: Any, state: dict, normalized: tuple, eps: float) -> n
 
 def cln_forward_diagnoses(x: Any, c: Any, state: dict, normalized: tuple, eps: float) -> Models:
     """LayerNorm's mistakes with the per-sample gamma and beta, and the conditioning's own."""
+    computed_in = np.asarray(x)  # the rounding mistakes (a one-pass variance) are modelled in the module's dtype
     x = np.asarray(x, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
     k = len(normalized)
@@ -117,7 +118,7 @@ def cln_forward_diagnoses(x: Any, c: Any, state: dict, normalized: tuple, eps: f
         "weight was not applied": "gamma (gamma_proj's output) was not applied",
         "bias was not added": "beta (beta_proj's output) was not added",
     }
-    models: Models = {renamed.get(label, label): model for label, model in layernorm_diagnoses(x, normalized, eps, gamma, beta).items()}
+    models: Models = {renamed.get(label, label): model for label, model in layernorm_diagnoses(computed_in, normalized, eps, gamma, beta).items()}
     models.update({
         "gamma got an extra 1 (1 + gamma_proj(condition), the adaLN-Zero form); here gamma = gamma_proj(condition), "
         "whose bias starts at 1": lambda: x_hat * (1.0 + gamma) + beta,

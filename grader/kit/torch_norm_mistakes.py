@@ -19,7 +19,10 @@ WRONG_DEFAULT_EPS = (0.0, 1e-8, 1e-6, 1e-3)
 def layernorm_diagnoses(
     x: np.ndarray, normalized: tuple, eps: float, weight: Any = None, bias: Any = None
 ) -> dict[str, Callable[[], np.ndarray]]:
-    """Mistakes of a LayerNorm over x's last len(normalized) dims, keyed by the sentence that names them."""
+    """Mistakes of a LayerNorm over x's last len(normalized) dims, keyed by the sentence that names them.
+
+    x comes in the dtype the candidate's module computed in: the rounding mistakes are modelled in it."""
+    dtype = np.asarray(x).dtype if np.asarray(x).dtype in (np.float32, np.float64) else np.float64
     x = np.asarray(x, dtype=np.float64)
     k = len(normalized)
     axes = tuple(range(x.ndim - k, x.ndim))
@@ -37,7 +40,7 @@ def layernorm_diagnoses(
             normalize(x, axes, eps, eps_outside_sqrt=True)
         ),
         "the variance was computed as E[x²] − E[x]², which cancels catastrophically for large means": lambda: affine(
-            _one_pass_float32(x, axes, eps)
+            _one_pass(x, axes, eps, dtype)
         ),
         "weight and bias were swapped": lambda: affine(normalize(x, axes, eps), b, w),
         "weight was not applied": lambda: affine(normalize(x, axes, eps), 1.0),
@@ -59,9 +62,16 @@ def layernorm_diagnoses(
     return models
 
 
-def _one_pass_float32(x: np.ndarray, axes: tuple, eps: float) -> np.ndarray:
-    x32 = x.astype(np.float32)
-    mean = x32.mean(axis=axes, keepdims=True)
-    var = (x32 * x32).mean(axis=axes, keepdims=True) - mean * mean
-    with np.errstate(invalid="ignore"):
-        return ((x32 - mean) / np.sqrt(np.maximum(var, 0) + np.float32(eps))).astype(np.float64)
+def _one_pass(x: np.ndarray, axes: tuple, eps: float, dtype: Any) -> np.ndarray:
+    """E[x²] − E[x]² with torch's own reductions in the candidate's dtype, as a module computes it.
+
+    The cancellation error depends on the exact rounding of E[x²], so the NumPy float32 version of this
+    formula (another summation order) misses a torch module's answer by more than any tolerance: only
+    torch's reductions reproduce it.
+    """
+    import torch
+
+    t = torch.from_numpy(np.ascontiguousarray(x)).to(getattr(torch, np.dtype(dtype).name))
+    mean = t.mean(dim=axes, keepdim=True)
+    var = (t * t).mean(dim=axes, keepdim=True) - mean * mean
+    return ((t - mean) / torch.sqrt(var + eps)).double().numpy()

@@ -88,6 +88,12 @@ def rms_gradients(
 # ====================================================================== known mistakes
 
 
+OFFSET_WEIGHT = (
+    "the scale was 1 + weight (Gemma's offset convention, for a weight stored around 0); this RMSNorm multiplies "
+    "by weight itself, which starts at ones"
+)
+
+
 def rms_forward_diagnoses(x: Any, normalized: tuple, eps: float, weight: Any = None) -> Models:
     """What the usual wrong RMSNorms return on x, keyed by the sentence that names the mistake."""
     x = np.asarray(x, dtype=np.float64)
@@ -108,6 +114,7 @@ def rms_forward_diagnoses(x: Any, normalized: tuple, eps: float, weight: Any = N
         ),
         "the square root is missing: x was divided by mean(x ** 2) + eps": lambda: rms_normalize(x, axes, eps, root=False) * w,
         "weight was not applied": lambda: rms_normalize(x, axes, eps),
+        OFFSET_WEIGHT: lambda: rms_normalize(x, axes, eps) * (1.0 + w),
     }
     if k > 1:
         models["only the last dim was normalized; a tuple normalized_shape means all of its dims together"] = (
@@ -129,6 +136,7 @@ def rms_forward_diagnoses(x: Any, normalized: tuple, eps: float, weight: Any = N
 
 def rms_dx_diagnoses(x: Any, normalized: tuple, eps: float, weight: Any, dy: Any) -> Models:
     return {
+        OFFSET_WEIGHT: lambda: rms_gradients(x, normalized, eps, 1.0 + np.asarray(weight, dtype=np.float64), dy)[0],
         "no gradient flows through the root mean square: the statistic was detached (.detach(), .data, .item() "
         "or computed under torch.no_grad()), so dx is only dy * weight / rms": (
             lambda: rms_gradients(x, normalized, eps, weight, dy, rms_path=False)[0]

@@ -198,6 +198,10 @@ def _structural_model(inputs: BlockInputs, **m: Any) -> np.ndarray:
     norm1, norm2 = (layer.norm2, layer.norm1) if m.get("norms_swapped") else (layer.norm1, layer.norm2)
     if m.get("norm1_twice"):
         norm2 = layer.norm1
+    if m.get("no_norm") == 1:
+        norm1 = torch.nn.Identity()
+    if m.get("no_norm") == 2:
+        norm2 = torch.nn.Identity()
 
     def sa(u: Any) -> Any:
         if m.get("seq_first"):  # an nn.MultiheadAttention built without batch_first: dim 0 taken as the sequence
@@ -266,6 +270,8 @@ def _structural_mistakes(inputs: BlockInputs) -> dict[str, dict[str, Any]]:
             "stack, not inside each block)": {"final_norm": True},
             "norm1 and norm2 were swapped (norm1 goes with self-attention, norm2 with the feed-forward)": {"norms_swapped": True},
             "norm1 was used around both sublayers (norm2 never): norm2 goes with the feed-forward": {"norm1_twice": True},
+            "norm1 was never applied: the self-attention sublayer lost its LayerNorm": {"no_norm": 1},
+            "norm2 was never applied: the feed-forward sublayer lost its LayerNorm": {"no_norm": 2},
         }
     )
     if inputs.norm_first:

@@ -9,6 +9,7 @@ methods of PyTorch's encoder classes a forward pass called.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 import torch
 
 from grader.kit import CheckFailed, category, describe, spec_examples
-from grader.kit.compare import assert_close
+from grader.kit.compare import Lazy, assert_close, sentence
 from grader.kit.layers import assert_unchanged
 from grader.kit.torch_kit import (
     RESIDUAL_OUT_OF_PLACE,
@@ -80,29 +81,39 @@ def _expect_tensor_output(out: Any, inputs: BlockInputs, what: str = "forward") 
         raise CheckFailed(f"{what} returned shape {out.shape} {out.dtype}; expected {inputs.x.shape} {inputs.x.dtype}, like src")
 
 
-def _compare_output(worker: Any, mine: Any, got: Any, want: np.ndarray, inputs: BlockInputs, rtol: float, what: str) -> None:
-    """The candidate's eval-mode output against PyTorch's; a second call tells dropout left on in eval."""
+def _random_in_eval(candidate: Any, worker: Any, inputs: BlockInputs, spread: float, **kwargs: Any) -> str:
+    """Why two eval-mode calls differed, as far as the evidence goes: dropout only if the same block built with
+    dropout=0.0 gives one answer (the randomness follows the dropout argument); otherwise what was measured."""
+    control = _block(candidate, worker, inputs, dropout=0.0)
+    first, second = (run_module(worker, control, tensor(inputs.x), **kwargs).output for _ in range(2))
+    if isinstance(first, np.ndarray) and isinstance(second, np.ndarray) and np.array_equal(first, second, equal_nan=True):
+        return f"two eval-mode calls on the same input differ by up to {spread:.3g}, and agree when the block is built with dropout=0.0. Looks like {DROPOUT_IN_EVAL}"
+    return (
+        f"two eval-mode calls on the same input differ by up to {spread:.3g}, also with dropout=0.0: the forward pass "
+        "draws random numbers or keeps state from call to call, and in eval mode it must do neither"
+    )
+
+
+def _compare_output(candidate: Any, worker: Any, mine: Any, got: Any, want: np.ndarray, inputs: BlockInputs, rtol: float, what: str) -> None:
+    """The candidate's eval-mode output against PyTorch's; a second call tells randomness left on in eval."""
     _expect_tensor_output(got, inputs)
     try:
         assert_output_close(got, want, inputs, rtol, what)
     except CheckFailed as failure:
         again = run_module(worker, mine, tensor(inputs.x), **inputs.mask_kwargs(tensor)).output
         if isinstance(again, np.ndarray) and again.shape == got.shape and not np.array_equal(again, got, equal_nan=True):
-            raise CheckFailed(
-                f"{failure.message.split('. Looks like')[0]}; a second eval-mode call on the same input gave a different output. "
-                f"Looks like {DROPOUT_IN_EVAL}"
-            ) from None
+            spread = float(np.nanmax(np.abs(again - got)))
+            why = _random_in_eval(candidate, worker, inputs, spread, **inputs.mask_kwargs(tensor))
+            raise CheckFailed(f"{failure.message.split('. Looks like')[0]}; {why}") from None
         raise
 
 
-def _eval_output(worker: Any, mine: Any, x: np.ndarray, inputs: BlockInputs, **kwargs: Any) -> np.ndarray:
-    """The eval-mode output for x, run twice: a difference is dropout left on, and says so before anything else."""
+def _eval_output(candidate: Any, worker: Any, mine: Any, x: np.ndarray, inputs: BlockInputs, **kwargs: Any) -> np.ndarray:
+    """The eval-mode output for x, run twice: a difference is randomness left on, and says so before anything else."""
     first, second = (run_module(worker, mine, tensor(x), **kwargs).output for _ in range(2))
     _expect_tensor_output(first, inputs, "forward in eval mode")
     if not np.array_equal(first, second, equal_nan=True):
-        raise CheckFailed(
-            f"two eval-mode calls on the same input differ by up to {float(np.nanmax(np.abs(first - second))):.3g}. Looks like {DROPOUT_IN_EVAL}"
-        )
+        raise CheckFailed(_random_in_eval(candidate, worker, inputs, float(np.nanmax(np.abs(first - second))), **kwargs))
     return first
 
 
@@ -162,7 +173,7 @@ def test_state_dicts_load_strictly_both_ways(candidate: Any, worker: Any, rng: n
     kwargs = inputs.mask_kwargs(tensor)
     got = run_module(worker, mine, tensor(inputs.x), **kwargs).output
     want = reference_run(reference_layer(inputs), tensor(inputs.x), **kwargs).output
-    _compare_output(worker, mine, got, want, inputs, 1e-4, "output after loading nn.TransformerEncoderLayer's weights")
+    _compare_output(candidate, worker, mine, got, want, inputs, 1e-4, "output after loading nn.TransformerEncoderLayer's weights")
 
 
 INSPECT = """
@@ -318,7 +329,7 @@ def test_matches_torch_layer(candidate: Any, worker: Any, rng: np.random.Generat
     kwargs = inputs.mask_kwargs(tensor)
     got = run_module(worker, mine, tensor(inputs.x, grad=True), grad_output=dy, **kwargs)
     want = reference_run(reference_layer(inputs), tensor(inputs.x, grad=True), grad_output=dy, **kwargs)
-    _compare_output(worker, mine, got.output, want.output, inputs, case.rtol, "output")
+    _compare_output(candidate, worker, mine, got.output, want.output, inputs, case.rtol, "output")
     assert_run_matches(got, want, "eval mode", rtol=case.rtol * (10 if case.dtype == "float32" else 1))
 
 
@@ -328,7 +339,7 @@ def test_padded_tokens_do_not_matter(candidate: Any, worker: Any, rng: np.random
     """changing the padded tokens leaves the real tokens' outputs unchanged"""
     inputs = make_inputs(rng, BlockCase(3, 6, 8, 2, 16, norm_first=norm_first, padding=True))
     mine = _block(candidate, worker, inputs)
-    first = _eval_output(worker, mine, inputs.x, inputs, src_key_padding_mask=tensor(inputs.padding))
+    first = _eval_output(candidate, worker, mine, inputs.x, inputs, src_key_padding_mask=tensor(inputs.padding))
     changed = inputs.x.copy()
     changed[inputs.padding] += rng.normal(0.0, 5.0, changed[inputs.padding].shape)
     second = run_module(worker, mine, tensor(changed), src_key_padding_mask=tensor(inputs.padding)).output
@@ -349,16 +360,23 @@ def test_dropout_on_in_train_off_in_eval(candidate: Any, worker: Any, rng: np.ra
     inputs = make_inputs(rng, BlockCase(2, 6, 8, 2, 32, norm_first=True, padding=True, dtype="float32"))
     mine = _block(candidate, worker, inputs, dropout=0.3)
     kwargs = inputs.mask_kwargs(tensor)
-    first = _eval_output(worker, mine, inputs.x, inputs, **kwargs)
+    first = _eval_output(candidate, worker, mine, inputs.x, inputs, **kwargs)
     want = reference_run(reference_layer(inputs, dropout=0.3), tensor(inputs.x), **kwargs).output
-    _compare_output(worker, mine, first, want, inputs, 1e-4, "output in eval mode, dropout=0.3")
+    _compare_output(candidate, worker, mine, first, want, inputs, 1e-4, "output in eval mode, dropout=0.3")
     mine.train()
     one, two = (run_module(worker, mine, tensor(inputs.x), **kwargs).output for _ in range(2))
     _expect_tensor_output(one, inputs, "forward in train mode")
-    if np.array_equal(one, two) or np.allclose(one, first, rtol=1e-5, atol=1e-6):
+    repeated, as_eval = np.array_equal(one, two), np.allclose(one, first, rtol=1e-5, atol=1e-6)
+    if repeated or as_eval:
+        measured = {
+            (True, True): "the same on every call and the same as in eval mode: no dropout is applied",
+            (True, False): "the same on every call, though not the eval-mode output: the dropout masks repeat from call to call",
+            (False, True): "the eval-mode output within 1e-5 on each call (two calls differ by up to "
+            f"{float(np.nanmax(np.abs(one - two))):.3g}): no unit is dropped",
+        }[(repeated, as_eval)]
         raise CheckFailed(
-            "in train mode with dropout=0.3 the output is the same on every call (and the same as in eval mode): no dropout "
-            "is applied; nn.TransformerEncoderLayer drops attention weights, the feed-forward's hidden units, and each sublayer's output"
+            f"in train mode with dropout=0.3 the output is {measured}; nn.TransformerEncoderLayer drops attention weights, "
+            "the feed-forward's hidden units, and each sublayer's output, with new masks on every call"
         )
 
 
@@ -402,9 +420,9 @@ def test_dropout_placement(candidate: Any, worker: Any, rng: np.random.Generator
     mine = _block(candidate, worker, inputs, dropout=1.0)
     theirs = reference_layer(inputs, dropout=1.0)
     kwargs = {"src_key_padding_mask": tensor(inputs.padding)}
-    evaluated = _eval_output(worker, mine, inputs.x, inputs, **kwargs)
+    evaluated = _eval_output(candidate, worker, mine, inputs.x, inputs, **kwargs)
     try:  # the dropouts' places can only be judged on a block that is right in eval mode
-        _compare_output(worker, mine, evaluated, reference_run(theirs, tensor(inputs.x), **kwargs).output, inputs, 1e-8, "eval-mode output")
+        _compare_output(candidate, worker, mine, evaluated, reference_run(theirs, tensor(inputs.x), **kwargs).output, inputs, 1e-8, "eval-mode output")
     except CheckFailed as failure:
         if np.allclose(evaluated, reference_run(theirs.train(), tensor(inputs.x), **kwargs).output, rtol=1e-8, atol=1e-8):
             raise CheckFailed(f"in eval mode the output is PyTorch's train-mode output with dropout=1.0. Looks like {DROPOUT_IN_EVAL}") from None
@@ -422,17 +440,37 @@ def test_dropout_placement(candidate: Any, worker: Any, rng: np.random.Generator
         theirs.dropout1.p = theirs.dropout2.p = 0.0
     want = reference_run(theirs, tensor(inputs.x), **kwargs).output
     _expect_tensor_output(got, inputs, "forward in train mode")
-    hint = {
+    explained = {
         "all": "with every dropout at p=1 each sublayer must add exactly 0: dropout1 on self-attention's output and dropout2 on "
         "the feed-forward's output, before each residual add (not on the sum, and not on the sublayer's input)",
         "inner": "with dropout1/dropout2 at p=0, attention dropout p=1 leaves self-attention = out_proj.bias and feed-forward "
-        "dropout p=1 leaves FF = linear2.bias: is the attention dropout (nn.MultiheadAttention(..., dropout=dropout)) "
-        "or the dropout after the ReLU missing?",
+        "dropout p=1 leaves FF = linear2.bias",
     }[sites]
     try:
-        assert_close(got, want, f"train-mode output, {SITES[sites]}", rtol=1e-8, dtype=inputs.x.dtype)
+        assert_close(got, want, f"train-mode output, {SITES[sites]}", rtol=1e-8, dtype=inputs.x.dtype,
+                     diagnoses=Lazy(lambda: _missing_dropouts(theirs, tensor(inputs.x), kwargs)))  # fmt: skip
     except CheckFailed as failure:
-        raise CheckFailed(f"{failure.message}. {hint}") from None
+        raise CheckFailed(f"{sentence(failure.message)} ({explained})") from None
+
+
+def _missing_dropouts(theirs: Any, x: Any, kwargs: dict) -> dict[str, Any]:
+    """PyTorch's layer in its current train-mode setting with one dropout site, or two, switched off."""
+    sites = {
+        "the attention-weight dropout is missing (nn.MultiheadAttention(..., dropout=dropout) drops attention weights)": ("self_attn",),
+        "the feed-forward's dropout after the ReLU is missing": ("dropout",),
+        "dropout1, on self-attention's output before the residual add, is missing": ("dropout1",),
+        "dropout2, on the feed-forward's output before the residual add, is missing": ("dropout2",),
+    }
+    models = {}
+    for label, names in sites.items():
+        variant = copy.deepcopy(theirs)
+        for name in names:
+            if name == "self_attn":
+                variant.self_attn.dropout = 0.0
+            else:
+                getattr(variant, name).p = 0.0
+        models[label] = reference_run(variant, x, **kwargs).output
+    return {label: (lambda value=value: value) for label, value in models.items()}
 
 
 # ====================================================================== gradcheck

@@ -1,5 +1,6 @@
 # mistake: variance as E[x^2] - E[x]^2, which cancels catastrophically in float32 for large means
 # caught-by: hidden
+# diagnosis: E\[x²\] − E\[x\]², which cancels catastrophically
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
