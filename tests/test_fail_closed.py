@@ -325,3 +325,12 @@ def test_an_interrupted_report_survives_json_and_never_passes() -> None:
     report = GradeReport("layernorm", "", "f.py", 1, [CheckResult("the grading ran to the end", "load", Status.ERROR)], interrupted="SIGTERM")
     again = GradeReport.from_json(json.loads(json.dumps(report.to_json())))
     assert again.interrupted == "SIGTERM" and not again.all_passed
+
+
+def test_a_hand_in_too_large_to_parse_safely_is_refused_before_it_is_read_whole(candidate_file) -> None:
+    """A few MiB of source make the grader's own parse take gigabytes and minutes, before any worker limit."""
+    padding = "x = [\n" + "    1,\n" * 200_000 + "]\n"  # 1.2 MiB of valid Python
+    path = candidate_file((ROOT / "solutions" / "layernorm.py").read_text() + "\nif False:\n" + "    " + padding.replace("\n", "\n    "))
+    run = grade("layernorm", "--file", str(path), "--no-speed", "--json")
+    assert run.code == 1 and run.report["passed"] == 0
+    assert "larger than 1024 KiB" in run.report["checks"][0]["message"]
