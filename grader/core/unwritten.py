@@ -6,7 +6,8 @@ a None, which says nothing useful. Read here, it is "not implemented yet", and a
 (a `FullyConnectedNet.loss` over a layers.py whose `dropout_forward` is a stub) can say which.
 
 A function is taken for a stub when its body raises NotImplementedError, returns no value, or has a
-`return` whose result (its first element, for a tuple) is None or a name the function binds to None only.
+`return` whose result (its first element, for a tuple) is None or a name the function binds to None only,
+or else only to what it takes from such a name (the template's `out = out.astype(x.dtype, copy=False)`).
 Only the functions a problem grades are judged, and of a class only its methods besides `__init__`.
 """
 
@@ -41,41 +42,71 @@ def _names(target: ast.AST) -> Iterator[str]:
             yield node.id
 
 
-def _bind(target: ast.AST, value: ast.AST | None, none: set[str], other: set[str]) -> None:
-    """Record what `target = value` binds: names set to None, and names set to anything else."""
-    if isinstance(target, ast.Name):
-        (none if _is_none(value) else other).add(target.id)
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        pairs = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
-        if pairs and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts)):
-            for item, item_value in zip(target.elts, value.elts):
-                _bind(item, item_value, none, other)
-        else:
-            other.update(_names(target))
-    # a subscript or attribute target (bn_param["running_mean"] = ...) binds no name of the function
+def _root(value: ast.AST | None) -> str | None:
+    """The name an attribute, item or method call is taken from: `out` for `out.astype(x.dtype)`."""
+    while isinstance(value, (ast.Attribute, ast.Subscript, ast.Call)):
+        value = value.func if isinstance(value, ast.Call) else value.value
+    return value.id if isinstance(value, ast.Name) else None
+
+
+class _Bindings:
+    """What a function binds its names to: None, something taken from another name, or anything else."""
+
+    def __init__(self) -> None:
+        self.none: set[str] = set()
+        self.other: set[str] = set()
+        self.taken_from: dict[str, set[str]] = {}
+
+    def bind(self, target: ast.AST, value: ast.AST | None) -> None:
+        if isinstance(target, ast.Name):
+            root = _root(value)
+            if _is_none(value):
+                self.none.add(target.id)
+            elif root is not None:
+                self.taken_from.setdefault(target.id, set()).add(root)
+            else:
+                self.other.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            pairs = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+            if pairs and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts)):
+                for item, item_value in zip(target.elts, value.elts):
+                    self.bind(item, item_value)
+            else:
+                self.other.update(_names(target))
+        # a subscript or attribute target (bn_param["running_mean"] = ...) binds no name of the function
+
+    def none_only(self) -> set[str]:
+        """Names bound to None, and otherwise only to what is taken from such names: the template's
+        `out = None` ... `out = out.astype(x.dtype)` is None still (it raises when called)."""
+        found = self.none - self.other
+        while True:
+            dropped = {name for name in found if not self.taken_from.get(name, set()) <= found}
+            if not dropped:
+                return found
+            found -= dropped
 
 
 def _none_only(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """The names the function binds to None and to nothing else."""
-    none: set[str] = set()
-    other = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    bindings = _Bindings()
+    bindings.other.update(a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg))
     for node in _own_nodes(function):
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                _bind(target, node.value, none, other)
+                bindings.bind(target, node.value)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            _bind(node.target, node.value, none, other)
+            bindings.bind(node.target, node.value)
         elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.NamedExpr)):
-            other.update(_names(node.target))
+            bindings.other.update(_names(node.target))
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            other.update(_names(node.optional_vars))
+            bindings.other.update(_names(node.optional_vars))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            other.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            bindings.other.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ExceptHandler) and node.name:
-            other.add(node.name)
+            bindings.other.add(node.name)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            other.add(node.name)
-    return none - other
+            bindings.other.add(node.name)
+    return bindings.none_only()
 
 
 def _raises_not_implemented(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
