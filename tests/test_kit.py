@@ -68,6 +68,15 @@ def test_no_common_factor_is_read_into_one_number() -> None:
     assert "max error" in message and "×" not in message and "normalizing" not in message
 
 
+def test_mistakes_that_coincide_are_all_named() -> None:
+    """Two mistakes with one answer on this input: naming the first would be a guess."""
+    want = np.arange(1.0, 7.0).reshape(2, 3)
+    wrong = want + 1.0
+    models = {"A happened": lambda: wrong, "B happened": lambda: wrong.copy(), "C happened": lambda: want * 3}
+    message = _message(assert_close, wrong, want, "y", rtol=1e-7, diagnoses=models)
+    assert "A happened; or B happened (these mistakes give the same answer" in message and "C happened" not in message
+
+
 def test_a_loss_that_fell_is_never_said_not_to_fall() -> None:
     assert loss_shortfall(1.072, 0.5, below=0.5) is None
     fell = loss_shortfall(1.072, 0.654, below=0.5)

@@ -331,12 +331,12 @@ def _assert_counts(got: np.ndarray, want: np.ndarray, name: str, models: dict[st
     if np.all(moved <= slack):
         return
     layer = int(np.argmax(moved))
-    diagnosis = ""
+    fits = []  # every mistake whose counts agree with the candidate's: naming only the first would be a guess
     for label, model in models.items():
         other = model()
         if other.shape == want.shape and np.any(np.abs(other - want).sum(axis=1) > slack) and np.all(np.abs(got - other).sum(axis=1) <= slack):
-            diagnosis = f". Looks like {label}"
-            break
+            fits.append(label)
+    diagnosis = f". Looks like {'; or '.join(fits)}" + (" (these mistakes give the same counts here)" if len(fits) > 1 else "") if fits else ""
     raise CheckFailed(
         f"{name}: hist of layer {layer + 1} is {_short(got[layer])}, expected {_short(want[layer])} "
         f"({int(moved[layer])} counts off; up to {slack:g} may move across a bin edge through float32 rounding){diagnosis}"

@@ -20,7 +20,7 @@ from grader.outcomes import CheckFailed
 
 class ShapedGradientChecks(NormLayerChecks):
     """NormLayerChecks whose gradient-shape row explains the expected shape (the layer, an AffineNorm
-    subclass, provides `grad_shape_hint(name, got, want) -> str`)."""
+    subclass, provides `grad_shape_hint(name, got, want, x_shape) -> str`)."""
 
     @category("contract")
     @cases("contract_cases")
@@ -34,6 +34,6 @@ class ShapedGradientChecks(NormLayerChecks):
             if isinstance(grad, np.ndarray) and not isinstance(grad, np.matrix) and grad.shape != want:
                 raise CheckFailed(
                     f"{name}: expected shape {want} (the shape of {param}), got {grad.shape}"
-                    f"{self.layer.grad_shape_hint(name, grad.shape, want)}"
+                    f"{self.layer.grad_shape_hint(name, grad.shape, want, inputs.x.shape)}"
                 )
             expect_array(grad, name, shape=want)

@@ -160,7 +160,7 @@ class GroupNormLayer(AffineNorm):
     def candidate_default_eps(self, candidate: Any) -> float | None:
         return None  # eps is not a parameter here; the defaults tried live in forward_diagnoses
 
-    def grad_shape_hint(self, name: str, got: tuple, want: tuple) -> str:
+    def grad_shape_hint(self, name: str, got: tuple, want: tuple, x_shape: tuple) -> str:
         if len(got) < len(want):
             return ": keep the summed axes, np.sum(..., axis=(0, 2, 3), keepdims=True), or reshape to gamma.shape"
         return ": sum over the batch and the pixels, axes (0, 2, 3), keeping them with keepdims=True"

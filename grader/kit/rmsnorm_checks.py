@@ -97,10 +97,10 @@ class RMSNormLayer(AffineNorm):
     def forward_args(self, inputs: Inputs) -> tuple[tuple, dict]:
         return (inputs.x, inputs.gamma), ({} if inputs.eps is None else {"eps": inputs.eps})
 
-    def grad_shape_hint(self, name: str, got: tuple, want: tuple) -> str:
+    def grad_shape_hint(self, name: str, got: tuple, want: tuple, x_shape: tuple) -> str:
         if got == (1,) + want:
             return ": sum over the batch (axis 0) without keepdims"
-        if len(got) == 1 and got != want:
+        if got == (x_shape[0],):  # one value per row: the shape of a sum over each row's features
             return ": summed over the features (axis 1) instead of the batch (axis 0)?"
         return ""
 

@@ -311,7 +311,10 @@ def assert_block_close(got: Any, want: np.ndarray, inputs: BlockInputs, rtol: fl
 
 
 def _nonfinite_match(got: np.ndarray, diagnoses: dict[str, Any], rtol: float) -> str | None:
+    """Every mistake whose NaN/inf sit where the candidate's do and whose finite values agree (all of them are
+    named when several fit: an answer that is NaN everywhere fits every mistake that gives NaN everywhere)."""
     bad = ~np.isfinite(got)
+    fits = []
     for label, model in diagnoses.items():
         with np.errstate(all="ignore"):
             mistaken = np.asarray(model(), dtype=np.float64)
@@ -320,8 +323,10 @@ def _nonfinite_match(got: np.ndarray, diagnoses: dict[str, Any], rtol: float) ->
         good = ~bad
         scale = max(1.0, float(np.max(np.abs(mistaken[good]))) if good.any() else 1.0)
         if not good.any() or np.all(np.abs(got[good] - mistaken[good]) <= 10 * rtol * scale):
-            return label
-    return None
+            fits.append(label)
+    if len(fits) > 1:
+        return "; or ".join(fits) + " (these mistakes give the same answer on this input)"
+    return fits[0] if fits else None
 
 
 def correct_model(inputs: BlockInputs) -> np.ndarray:
