@@ -111,6 +111,7 @@ def main() -> None:
       grade watch layernorm           re-grade on every save, scorecard redrawn in place
       grade reset layernorm           put the stub back (your file is kept in problems/layernorm/backups/)
       grade batch layernorm subs/     grade many submissions in parallel: leaderboard, CSV, JSON
+      grade cs231n assignment2/       your CS231n assignment 2 as it stands: every problem it shares with us
       grade session start ...         a timed interview: workspace, recorded attempts, report
 
     Exit status: 0 every check passed, 1 some check failed, 2 the command itself was wrong, 128 + N a signal
@@ -338,7 +339,7 @@ def batch(
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the randomized hidden cases, the same for every problem (default: drawn once).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds one call of your code may take (default: each problem's, usually 5).")
 @click.option("--memory-mb", type=click.IntRange(min=256), default=4096, show_default=True, help="Memory your code may use, in MiB.")
-@click.option("--no-speed", is_flag=True, help="Leave the speed rows out (about half the time).")
+@click.option("--no-speed", is_flag=True, help="Leave the speed rows out (a third quicker).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for the whole folder on stdout instead of the summary.")
 def cs231n(path: Path, seed: int | None, timeout: float | None, memory_mb: int, no_speed: bool, as_json: bool) -> None:
     """Grade a CS231n assignment 2 folder as it stands, every problem the course shares with the catalogue.
@@ -352,8 +353,10 @@ def cs231n(path: Path, seed: int | None, timeout: float | None, memory_mb: int, 
       grade cs231n ~/cs231n/assignment2
       grade cs231n assignment2/cs231n --no-speed       quicker, without the speed rows
       grade cs231n assignment2 --json | jq .problems   one JSON object for the folder
+
     What your course year's assignment does not have (2017's has no layer norm) is shown as absent and not
     counted; functions the template left as they were are listed as not implemented yet.
+
     Exit status: 0 every problem present passes every check, 1 otherwise, 2 the command itself was wrong.
     """
     from rich.console import Console
