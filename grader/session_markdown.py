@@ -76,10 +76,20 @@ def _fenced(text: str, language: str) -> list[str]:
     return [f"{fence}{language}", text.rstrip("\n"), fence]
 
 
+# What would let text the candidate shaped (an exception's message, a file name) act as Markdown: emphasis that
+# fakes a score, an HTML comment that hides the rows after it, a heading, a link, a code span.
+_MARKUP = re.compile(r"([\\`*_\[\]<>#|~!])")
+
+
+def _plain(text: str) -> str:
+    """Text shown as it is, whatever Markdown it holds."""
+    return _MARKUP.sub(r"\\\1", text)
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _plain(text).replace("\n", " ")
 
 
 def _item(text: str) -> str:
-    """A list item whose further lines stay inside it."""
-    return "- " + text.rstrip().replace("\n", "\n  ")
+    """A list item of plain text whose further lines stay inside it."""
+    return "- " + _plain(text.rstrip()).replace("\n", "\n  ")

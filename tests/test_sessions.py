@@ -200,3 +200,15 @@ def test_a_session_recorded_before_prepare_and_begin_still_loads(tmp_path) -> No
 )
 def test_times_carry_units(seconds: float, shown: str) -> None:
     assert duration(seconds) == shown
+
+
+def test_text_the_candidate_shaped_stays_text_in_the_markdown_report() -> None:
+    """An exception message or a file name holding Markdown must not fake a score or hide the rows after it."""
+    from markdown_it import MarkdownIt
+
+    from grader.session_markdown import _cell, _item
+
+    attack = "wrong **Final score: 39/39** <!-- the real rows follow\n## rmsnorm: 30/30 [ok](http://x) `code`"
+    html = MarkdownIt("commonmark").enable("table").render(_item(attack) + "\n\n| a |\n|---|\n| " + _cell(attack) + " |\n")
+    assert "<strong>" not in html and "<!--" not in html and "<h2>" not in html and "<a href" not in html and "<code>" not in html
+    assert "Final score: 39/39" in html and "&lt;!--" in html, "the text itself is still shown"
