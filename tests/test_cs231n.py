@@ -341,6 +341,14 @@ def test_an_assignment_without_any_of_the_problems_says_so(tmp_path: Path) -> No
     assert {o["state"] for o in document["problems"]} == {ABSENT} and not document["all_passed"]
 
 
+def test_one_function_gone_of_several_is_a_failure_not_another_year(tmp_path: Path) -> None:
+    files = layout_2021()
+    files["cs231n/layers.py"] = files["cs231n/layers.py"].replace("def batchnorm_backward_alt(", "def renamed_alt(")
+    package_dir = find_package(write(tmp_path, files))
+    outcome = read_problem(CATALOG.get("batchnorm_running"), package_dir, tmp_path, PackageSource(package_dir))
+    assert outcome.state == GRADED  # its grading's load row says "batchnorm_backward_alt is missing"
+
+
 def test_a_path_without_the_package_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(AssignmentError, match="holds no CS231n package"):
         find_package(tmp_path)
