@@ -45,8 +45,17 @@ class TestLayerNormCS231n(NormLayerChecks):
         first, second = getattr(candidate, self.layer.forward).batch(args, kwargs, [(0, 0, 0.0), (0, 0, 0.0)])
         outs = [expect_array(unpack(v, self.layer.outputs, self.layer.forward)[0], "out") for v in (first, second)]
         if outs[0].shape != outs[1].shape or not np.allclose(outs[0], outs[1], rtol=1e-12, atol=0):
+            # What became of the dict is measured on a call of its own, before anything is said about it.
+            sent = args[3]
+            after = getattr(candidate, self.layer.forward).run(*args, return_args=True).args_after
+            now = after[3] if after and len(after) > 3 else None
+            cause = (
+                f"layernorm_forward changed the dict: it went in as {sent!r} and came back as {now!r}"
+                if isinstance(now, dict) and now != sent
+                else "the dict came back unchanged, so the difference comes from state kept between calls (a global, "
+                "a function attribute)"
+            )
             raise CheckFailed(
-                "a second call with the same ln_param dict ({'eps': 0.5, 'mode': 'train'}) gave a different out: "
-                "does layernorm_forward pop or overwrite 'eps' in ln_param? A network keeps one ln_param per layer "
-                "for every iteration, so read it with ln_param.get('eps', 1e-5) and leave it as it is"
+                f"a second call with the same ln_param dict ({sent!r}) gave a different out; {cause}. A network keeps one "
+                "ln_param per layer for every iteration, so read it with ln_param.get('eps', 1e-5) and leave it as it is"
             )

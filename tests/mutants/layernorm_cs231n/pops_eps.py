@@ -1,6 +1,6 @@
 # mistake: eps = ln_param.pop('eps', 1e-5) consumes the key, so the next call with the same dict (the next training step) silently uses 1e-5
 # caught-by: contract, gradcheck
-# diagnosis: does layernorm_forward pop or overwrite 'eps'
+# diagnosis: layernorm_forward changed the dict: it went in as .*'eps': 0.5.* and came back as \{'mode': 'train'\}
 import numpy as np
 
 
