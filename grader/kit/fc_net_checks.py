@@ -9,12 +9,14 @@ What lives here:
 - `NetCase`: one network configuration (widths, normalization, reg, dropout, dtype) and its parameters;
 - `Model`/`Variant`: a small NumPy implementation of the network in the grader, with switches that
   reproduce the classic mistakes (a missing 0.5 in the L2 term, normalization after the ReLU, layernorm
-  over the batch, test mode on batch statistics, eps folded into the running variance ...), used only to
-  name a wrong answer;
+  over the batch, test mode on batch statistics, eps folded into the running variance, a ReLU on the
+  scores ...), used only to name a wrong answer, and only when its numbers are the candidate's;
 - remote helpers (`RemoteNet`) that call the candidate's net and validate what comes back;
 - `gradient_check`: central differences of the candidate's own loss along random directions, one
   direction per request pair, since the parameters live in the net and not in the call's arguments;
 - `blobs` and `sgd`: a synthetic 3-class problem and plain SGD driven from the grader;
+- `init_deviations`: how the initial parameters differ from the spec's draw (the dropout mask is read in
+  grader/kit/dropout_reading.py, the training loss described in grader/kit/loss_trend.py);
 - `speed_workload`: the workload of the speed row.
 """
 
