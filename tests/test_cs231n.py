@@ -16,15 +16,11 @@ from pathlib import Path
 
 import pytest
 from helpers import CATALOG, ROOT, grade, grade_many
+from test_lockdown import NEEDS_KERNEL
 
 from grader.core.package import CandidatePackage, package_of, package_refusal
 from grader.core.unwritten import PackageSource
 from grader.cs231n import ABSENT, GRADED, NOT_IMPLEMENTED, AssignmentError, find_package, read_problem
-from grader.sandbox.lockdown import kernel_support, missing_protections
-
-NEEDS_KERNEL = pytest.mark.skipif(
-    bool(missing_protections(kernel_support())), reason="this system has no Landlock/seccomp: the guard-only tests cover it"
-)
 
 
 # ---------------------------------------------------------------------------------------- the templates
@@ -231,7 +227,8 @@ LAYOUTS = {"2017": layout_2017, "2019": layout_2019, "2021": layout_2021, "unfin
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict]]:
-    """Each layout's `grade cs231n --json` (exit code, document), graded two at a time."""
+    """Each layout's `grade cs231n --json` (exit code, document), and the 2021 net's `grade fc_net_norm --file`
+    with its speed row, graded two at a time."""
     folders = {year: write(tmp_path_factory.mktemp(f"assignment2-{year}"), build()) for year, build in LAYOUTS.items()}
     # The package itself is a valid PATH too: 2019's is given as its cs231n folder.
     paths = {year: folder / "cs231n" if year == "2019" else folder for year, folder in folders.items()}
