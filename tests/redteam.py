@@ -537,6 +537,7 @@ class BatchRun:
     error: str
     reports: dict[str, dict | None]  # stem -> report (None: the file has no report), "<honest>" for the honest one
     errors: dict[str, str]
+    seconds: dict[str, float]  # stem -> how long its grading took, from its grader's fork to its report
     honest_changed: bool
     repo: list[str]
     store: list[str]
@@ -575,12 +576,14 @@ def run_batch(base: Path, slug: str, paths: list[Path], markers: list[str], extr
         error = f"stdout is not one JSON document ({exc}): {launch['stdout'][:300]!r}"
     reports: dict[str, dict | None] = {}
     errors: dict[str, str] = {}
+    seconds: dict[str, float] = {}
     if document is not None:
         for result in document.get("results", []):
             folder = Path(result["file"]).parent.name
             stem = "<honest>" if folder == HONEST else folder[2:]
             reports[stem] = result.get("report")
             errors[stem] = result.get("error") or ""
+            seconds[stem] = result.get("seconds", 0.0)
     rss: dict[str, int] = {}
     for entry in launch["stats"]:
         if "tag" in entry:
@@ -596,7 +599,7 @@ def run_batch(base: Path, slug: str, paths: list[Path], markers: list[str], extr
     network = [m for m in listener().received[heard_before:] if any(k and k in m for k in markers)]
     venv = [v for marker in markers if marker for v in venv_canaries(marker)]
     found = BatchRun(
-        launch, document, error, reports, errors, _sha(honest) != honest_digest, world.repo_changes(),
+        launch, document, error, reports, errors, seconds, _sha(honest) != honest_digest, world.repo_changes(),
         store_problems(world.store, world.store_seeded, [], slug), world.home_changes(), survivors, rss, network, venv,
     )
     world.discard()

@@ -23,23 +23,32 @@ tests/hostile/<slug>/<case>.py starts with header comments:
                                                   attack that only a batch makes possible, which a batch
                                                   wrecked by another file's win would hide)
 
-Every file is graded with --json in a throwaway copy of the checkout (tests/redteam.py), and every file,
-whatever its header, is held to the same invariants on top of its promises:
+Every file is graded with --json in a throwaway copy of the checkout (tests/redteam.py), through `grade batch`
+(below), and singly too when its promise is about something only a single grading has: an attack on the grader
+as the worker's parent (signals), on the grader's own memory or output, or on the store a single grading writes;
+the speed row; a second grading in the same checkout; options of its own (a shorter timeout, a smaller memory
+limit: a batch grades every file with the same ones); its place in the checkout (it reads its own __file__).
+A file whose promise is only about its scorecard is held to it on its batch report, the same grading of the
+same file. Every file, whatever its header, is held to the same invariants on top of its promises, in each
+grading it gets:
 
 - a well-formed verdict: exit 0 or 1 (never a crash, a signal or a hang), exactly one JSON object whose counts
-  agree with its rows, in under 30 s; for a `no-math` file, failing (exit 1, not every row passing);
+  agree with its rows, in under 30 s; for a `no-math` file, failing (exit 1, not every row passing); in a batch,
+  one JSON document for the whole batch and, per file, a report whose counts agree with its rows, or its error;
 - the checkout unchanged (every file under grader/, problems/, solutions/, compiled bytecode included);
 - the store unchanged: the seeded history intact, the session record byte-identical, no foreign file, and
-  exactly one new attempt per grading, agreeing with its report and holding the file that was graded;
+  exactly one new attempt per single grading, agreeing with its report and holding the file that was graded
+  (a batch records none);
 - no process left behind (whatever is alive in the run's PID namespace, or among the launcher's orphans,
   once the grader has exited; and anything carrying the file's marker `nkrt-<stem>`);
 - the grader's own peak resident memory under 1 GiB;
-- nothing else reached: HOME, the classmate's file beside the submission, the harness's TCP and abstract
-  socket listeners, the Python installation, the grader's secret environment variable, and the text of the
-  reference solution or the hidden suite in the output.
+- nothing else reached: HOME, the classmate's file beside the submission (in a batch: the honest hand-in), the
+  harness's TCP and abstract socket listeners, the Python installation, the grader's secret environment
+  variable, and the text of the reference solution or the hidden suite in the output (in a batch: in each
+  file's report); no Python traceback on the grader's stderr.
 
-Then every problem's corpus is graded again with `grade batch`, beside an honest hand-in (a copy of the
-reference solution), which must pass every check, untouched; the batch must leave the same things unchanged.
+Every problem's corpus is graded with `grade batch`, beside an honest hand-in (a copy of the reference
+solution), which must pass every check, untouched; the batch must leave the same things unchanged.
 Files marked `batch: alone` get a batch of their own (with their own honest hand-in): when they win they take
 the whole batch down, which would hide what every other file of the problem did.
 
@@ -147,14 +156,28 @@ def _promise(path: Path) -> Promise:
 
 
 PROMISES = [_promise(p) for p in sorted(HOSTILE.glob("*/*.py"))]
-# Every file is graded through `grade batch`. A file is graded singly too when its promise is about a single
-# grading (no attack class: what its scorecard says), or when it attacks what only a single grading has: the
-# grader as the worker's parent (signals), the grader's own memory and output, the store it writes, the
-# speed row. Attacks on the worker's confinement meet the same lockdown in both (tests/test_lockdown.py
-# probes the single grading's worker layer by layer); NORMKATA_REDTEAM_SINGLE=all grades every file singly.
+# Every file is graded through `grade batch`. A file is graded singly too when it attacks what only a single
+# grading has: the grader as the worker's parent (signals), the grader's own memory and output, the store it
+# writes; or when its promise needs a single grading: the speed row, a second run in the same checkout, options
+# of its own, its place in the checkout. A file whose promise is about its scorecard alone is held to it on its
+# batch report: a grading forked by `grade batch` is the same `grade()` behind the same worker lockdown, and
+# what only a single grading has (the store's attempt, the CLI's exit, the worker as the grader's child) is
+# held by the files above and the controls. Attacks on the worker's confinement meet the same lockdown in both
+# (tests/test_lockdown.py probes the single grading's worker layer by layer); NORMKATA_REDTEAM_SINGLE=all
+# grades every file singly.
 SINGLE_CLASSES = {"signal", "memory", "forge-output", "write-store"}
 ALL_SINGLY = os.environ.get("NORMKATA_REDTEAM_SINGLE") == "all"
-SINGLE = [p for p in PROMISES if ALL_SINGLY or not p.attack or p.attack in SINGLE_CLASSES or p.needs_speed or p.runs > 1]
+
+
+def _graded_singly(promise: Promise) -> bool:
+    own_options = [a for a in promise.args if a != "--no-speed"]  # a batch grades every file with the same ones
+    # A file that finds its targets from its own path (__file__) needs the place the corpus keeps it in a checkout.
+    placed = "__file__" in promise.path.read_text(encoding="utf-8")
+    return (ALL_SINGLY or promise.attack in SINGLE_CLASSES or promise.needs_speed or promise.runs > 1 or bool(own_options)
+            or (not promise.attack and placed))
+
+
+SINGLE = [p for p in PROMISES if _graded_singly(p)]
 IDS = [p.id for p in SINGLE]
 SLUGS = sorted({p.slug for p in PROMISES})
 
@@ -210,16 +233,31 @@ def _skip_reason(promise: Promise, controls: dict[str, redteam.RedRun]) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest, session_root: Path, controls: dict) -> dict[str, redteam.RedRun]:
+def graded(request: pytest.FixtureRequest, session_root: Path, controls: dict) -> tuple[dict, dict]:
+    """Every single grading and every batch the selected tests read, in one pool of two: the batches first,
+    largest first, then the singles, slowest first, so that the two cores stay busy until both finish together.
+
+    ({promise id: its single grading}, {group id: its batch, or why it was skipped})."""
     promises = selected(request, PROMISES, "promise")
-    todo = [p for p in promises if not _skip_reason(p, controls)]
-    # Slowest first, so that the two workers finish together.
-    todo.sort(key=lambda p: -p.within * p.runs)
-    done = dict(zip([p.id for p in todo], redteam.in_parallel(todo, lambda p: _grade(session_root, p))))
+    singles = sorted((p for p in promises if not _skip_reason(p, controls)), key=lambda p: -p.within * p.runs)
+    groups, batches = _wanted_batches(request, controls)
+    groups.sort(key=lambda g: -len(g.promises))
+
+    def grade(job: Promise | Group) -> redteam.RedRun | redteam.BatchRun:
+        return _grade_batch(session_root, job) if isinstance(job, Group) else _grade(session_root, job)
+
+    done = redteam.in_parallel([*groups, *singles], grade)
+    batches.update(zip([g.id for g in groups], done[: len(groups)]))
+    runs = dict(zip([p.id for p in singles], done[len(groups) :]))
     for p in promises:
-        if p.id not in done:
-            done[p.id] = redteam.RedRun(-1, "", "", 0.0, skipped=_skip_reason(p, controls))
-    return done
+        if p.id not in runs:
+            runs[p.id] = redteam.RedRun(-1, "", "", 0.0, skipped=_skip_reason(p, controls))
+    return runs, batches
+
+
+@pytest.fixture(scope="module")
+def runs(graded: tuple[dict, dict]) -> dict[str, redteam.RedRun]:
+    return graded[0]
 
 
 def _run(runs: dict, promise: Promise) -> redteam.RedRun:
@@ -310,18 +348,31 @@ def _verdict_problems(promise: Promise, run: redteam.RedRun) -> list[str]:
         except ValueError as exc:
             problems.append(f"{where}stdout is not exactly one JSON object ({exc}): {launch['stdout'][:300]!r}")
             continue
-        rows = report.get("checks") or []
-        passing = sum(r.get("status") == "pass" for r in rows)
-        if report.get("problem") != promise.slug or report.get("passed") != passing or report.get("total") != len(rows):
-            problems.append(f"{where}the report's counts disagree with its rows: {report.get('passed')}/{report.get('total')} "
-                            f"vs {passing}/{len(rows)}")
-        if any(r.get("status") not in ("pass", "fail", "error", "skip") for r in rows):
-            problems.append(f"{where}a row has an unknown status")
-        if code != (0 if rows and passing == len(rows) else 1):
-            problems.append(f"{where}exit {code} for {passing}/{len(rows)} passing rows")
-        if promise.no_math and (code != 1 or (rows and passing == len(rows))):
-            problems.append(f"{where}a file with no correct math of its own got a passing verdict: {_rows_summary(report)}")
+        problems += [where + p for p in _report_problems(promise, report, code)]
     return problems
+
+
+def _report_problems(promise: Promise, report: dict, code: int) -> list[str]:
+    """What is wrong with one grading's report, given its verdict (the exit status, or a batch's pass/fail)."""
+    problems = []
+    rows = report.get("checks") or []
+    passing = sum(r.get("status") == "pass" for r in rows)
+    if report.get("problem") != promise.slug or report.get("passed") != passing or report.get("total") != len(rows):
+        problems.append(f"the report's counts disagree with its rows: {report.get('passed')}/{report.get('total')} "
+                        f"vs {passing}/{len(rows)}")
+    if any(r.get("status") not in ("pass", "fail", "error", "skip") for r in rows):
+        problems.append("a row has an unknown status")
+    if code != (0 if rows and passing == len(rows) else 1):
+        problems.append(f"exit {code} for {passing}/{len(rows)} passing rows")
+    if promise.no_math and (code != 1 or (rows and passing == len(rows))):
+        problems.append(f"a file with no correct math of its own got a passing verdict: {_rows_summary(report)}")
+    return problems
+
+
+def _leaked(promise: Promise, shown: str) -> list[str]:
+    """Lines of the reference solution or the hidden suite in what the grading showed (the file's own excepted)."""
+    own = promise.path.read_text(encoding="utf-8", errors="replace")
+    return [line for line in redteam.protected_lines(promise.slug) if line in shown and line not in own]
 
 
 @pytest.mark.parametrize("promise", SINGLE, ids=IDS)
@@ -371,8 +422,7 @@ def test_nothing_else_reached(promise: Promise, runs: dict) -> None:
             shown = json.loads(launch["stdout"])["output"]["text"]
         except (ValueError, KeyError, TypeError):
             shown = launch["stdout"]
-        own = promise.path.read_text(encoding="utf-8", errors="replace")
-        leaked = [line for line in redteam.protected_lines(promise.slug) if line in shown and line not in own]
+        leaked = _leaked(promise, shown)
         if leaked:
             problems.append(f"run {i}: {len(leaked)} lines of the reference solution or hidden suite reached the "
                             f"candidate's output, e.g. {leaked[0]!r}")
@@ -413,29 +463,32 @@ def _group_of(promise: Promise) -> Group:
     return next(g for g in GROUPS if promise in g.promises)
 
 
-@pytest.fixture(scope="module")
-def batches(request: pytest.FixtureRequest, session_root: Path, controls: dict) -> dict[str, redteam.BatchRun | str]:
+def _wanted_batches(request: pytest.FixtureRequest, controls: dict) -> tuple[list[Group], dict[str, str]]:
+    """The batches the selected tests read (their files that can be graded here), and why the others are skipped."""
     wanted = {g.id for g in selected(request, GROUPS, "group")}
     wanted |= {_group_of(p).id for p in selected(request, PROMISES, "batch_promise")}
-    todo, done = [], {}
+    todo, skipped = [], {}
     for group in GROUPS:
         if group.id not in wanted:
             continue
         runnable = tuple(p for p in group.promises if not _skip_reason(p, controls))
         if not runnable:
-            done[group.id] = _skip_reason(group.promises[0], controls)
+            skipped[group.id] = _skip_reason(group.promises[0], controls)
         else:
             todo.append(Group(group.slug, runnable, group.alone, group.speed))
-    todo.sort(key=lambda g: -len(g.promises))
+    return todo, skipped
 
-    def run(group: Group) -> redteam.BatchRun:
-        return redteam.run_batch(session_root / f"batch-{group.id.replace('/', '-')}", group.slug,
-                                 [p.path for p in group.promises], [p.marker for p in group.promises],
-                                 [] if group.speed else ["--no-speed"],
-                                 first=tuple(p.path.stem for p in group.promises if p.batch == "first"))
 
-    done.update(zip([g.id for g in todo], redteam.in_parallel(todo, run)))
-    return done
+def _grade_batch(root: Path, group: Group) -> redteam.BatchRun:
+    return redteam.run_batch(root / f"batch-{group.id.replace('/', '-')}", group.slug,
+                             [p.path for p in group.promises], [p.marker for p in group.promises],
+                             [] if group.speed else ["--no-speed"],
+                             first=tuple(p.path.stem for p in group.promises if p.batch == "first"))
+
+
+@pytest.fixture(scope="module")
+def batches(graded: tuple[dict, dict]) -> dict[str, redteam.BatchRun | str]:
+    return graded[1]
 
 
 def _batch(batches: dict, group: Group) -> redteam.BatchRun:
@@ -465,6 +518,8 @@ def test_batch_leaves_no_trace(group: Group, batches: dict) -> None:
         problems.append(batch.error)
     if redteam.SECRET in batch.launch["stdout"] + batch.launch["stderr"]:
         problems.append("the grader's secret environment variable reached the output")
+    if "Traceback" in batch.launch["stderr"]:
+        problems.append(f"a traceback on the grader's stderr: {batch.launch['stderr'][-1500:]}")
     problems += [f"checkout: {c}" for c in batch.repo[:30]]
     problems += [f"store: {c}" for c in batch.store]
     problems += [f"HOME: {c}" for c in batch.home]
@@ -489,12 +544,32 @@ def test_hostile_file_fails_in_batch(batch_promise: Promise, batches: dict, cont
     assert promise.path.stem in batch.reports, f"no result for this file in the batch: {sorted(batch.reports)}"
     report = batch.reports[promise.path.stem]
     if report is None:
-        return  # no report is a failing verdict (the batch says why in its error)
+        # No report is a failing verdict (the batch says why in its error), where a failing verdict is the promise.
+        assert promise.attack and promise.exit != 0, f"no report: {batch.errors.get(promise.path.stem)}"
+        return
     if promise.no_math:
         assert report["total"] and report["passed"] < report["total"], (
             f"a file with no correct math of its own passed every check in the batch: {_rows_summary(report)}"
         )
     if promise.speed_ratio_over is not None:
         assert not _faked_speed(promise, report), "in the batch: " + _faked_speed(promise, report)
-    if promise not in SINGLE:  # graded only here: its scorecard promises hold in the batch's report
-        _assert_expected_rows(promise, report["checks"])
+    if promise not in SINGLE:  # graded only here: its promises and a single grading's invariants hold in the batch
+        _assert_batch_grading(promise, report, batch.seconds[promise.path.stem])
+
+
+def _assert_batch_grading(promise: Promise, report: dict, seconds: float) -> None:
+    """A file graded only in a batch is held to what its single grading would be: its scorecard promises, a
+    well-formed verdict in time, and no line of ours in its output (the batch's own invariants are checked above)."""
+    code = 0 if report["total"] and report["passed"] == report["total"] else 1
+    problems = _report_problems(promise, report, code)
+    if promise.exit is not None and code != promise.exit:
+        problems.append(f"a {'passing' if code == 0 else 'failing'} verdict, promised exit {promise.exit}: {_rows_summary(report)}")
+    if seconds >= min(promise.within, WITHIN_S):
+        problems.append(f"its grading took {seconds:.1f} s, promised under {min(promise.within, WITHIN_S):g} s")
+    if report["output"]["total_bytes"] < promise.output_over:
+        problems.append(f"its output counted {report['output']['total_bytes']} bytes, promised at least {promise.output_over}")
+    leaked = _leaked(promise, report["output"]["text"])
+    if leaked:
+        problems.append(f"{len(leaked)} lines of the reference solution or hidden suite reached its output, e.g. {leaked[0]!r}")
+    assert not problems, "\n".join(problems)
+    _assert_expected_rows(promise, report["checks"])
