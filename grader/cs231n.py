@@ -224,8 +224,8 @@ def read_problem(problem: Problem, package: Path, folder: Path, source: PackageS
         return outcome  # graded: its load row names what is missing, and the problem counts as failing
     for name, (_, definition) in found.items():
         different = _signature_problem(problem, name, definition)
-        if different:
-            return _absent(outcome, f"another course year's signature: {different}")
+        if different:  # "X(...) cannot be called as the spec says, X(...): it has no parameter 'normalization'"
+            return _absent(outcome, f"another course year's signature of {name}: {different.rsplit('): ', 1)[-1]}")
     stubs = {name: stubs_of(definition) for name, (_, definition) in found.items()}
     outcome.not_implemented = [stub for names in stubs.values() for stub in names]
     for name, (where, definition) in found.items():
