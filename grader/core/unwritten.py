@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.core.preflight import LoadFailure, read_source
+
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
@@ -171,9 +173,9 @@ class PackageSource:
 
     def _parse(self, path: Path) -> SourceFile:
         parsed = SourceFile(path)
-        try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):  # the grading's load row says why
+        try:  # read with the grading's own bound: a few megabytes of source make ast take gigabytes
+            tree = ast.parse(read_source(path), filename=str(path))
+        except (LoadFailure, OSError, SyntaxError, ValueError, RecursionError, MemoryError):  # the load row says why
             parsed.parsed = False
             return parsed
         for node in tree.body:
