@@ -7,20 +7,44 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import Corpus, corpus_files, grade_corpus
+from helpers import Corpus, CorpusGrading, corpus_files
 
 # Every `grade` the tests start records progress here, never in the developer's own store.
 os.environ["NORMKATA_HOME"] = tempfile.mkdtemp(prefix="normkata-tests-")
+
+_CORPUS_KEY = pytest.StashKey[CorpusGrading]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "corpus(file): the test reads the `corpus` grading of its slug's 'reference' or 'stub'")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that read the corpus run last: every other test runs while the corpus is graded."""
+    items.sort(key=lambda item: "corpus" in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start grading the corpus now, in the background: the tests that run before the first one reading it
+    leave a core to spare (each runs one grading at a time)."""
+    groups = corpus_files(session.items)
+    if groups and not session.config.option.collectonly:
+        session.config.stash[_CORPUS_KEY] = CorpusGrading(groups)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    grading = session.config.stash.get(_CORPUS_KEY, None)
+    if grading is not None:
+        grading.stop()
+
+
 @pytest.fixture(scope="session")
 def corpus(request: pytest.FixtureRequest) -> Corpus:
     """Every file the selected tests read (references, stubs, mutants, variants), graded once per session."""
-    return grade_corpus(corpus_files(request.session.items))
+    stash = request.config.stash
+    if _CORPUS_KEY not in stash:
+        stash[_CORPUS_KEY] = CorpusGrading(corpus_files(request.session.items))
+    return stash[_CORPUS_KEY].result()
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,18 +45,32 @@ class GradeRun:
         ]
 
 
-def grade(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> GradeRun:
+def grade(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    timeout: float = 120,
+    started: Callable[[subprocess.Popen], None] = lambda process: None,
+) -> GradeRun:
+    """`started` is told the process as soon as it runs (whoever may have to stop it early)."""
     full_env = {**os.environ, **(env or {}), "COLUMNS": "160"}
-    started = time.monotonic()
-    proc = subprocess.run(
+    begun = time.monotonic()
+    with subprocess.Popen(
         [sys.executable, "-m", "grader", *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=cwd or ROOT,
         env=full_env,
-        timeout=timeout,
-    )
-    return GradeRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    ) as proc:
+        started(proc)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+    return GradeRun(proc.returncode, stdout, stderr, time.monotonic() - begun)
 
 
 def grade_many(jobs: Iterable[tuple[str, ...]]) -> list[GradeRun]:
@@ -65,7 +80,9 @@ def grade_many(jobs: Iterable[tuple[str, ...]]) -> list[GradeRun]:
         return list(pool.map(lambda args: grade(*args), jobs))
 
 
-def grade_files(slug: str, files: list[Path], *args: str) -> dict[Path, GradeRun]:
+def grade_files(
+    slug: str, files: list[Path], *args: str, started: Callable[[subprocess.Popen], None] = lambda process: None
+) -> dict[Path, GradeRun]:
     """Grade many files of one problem with `grade batch` (one grader, forked per file): {file: its run}.
 
     Each result looks like a `grade --json` run of that file: exit code 0 when every check passed.
@@ -75,7 +92,7 @@ def grade_files(slug: str, files: list[Path], *args: str) -> dict[Path, GradeRun
     with tempfile.TemporaryDirectory(prefix="normkata-corpus-") as scratch:
         # `grade batch` refuses the grader's own files as hand-ins: the reference is graded as a copy.
         originals = {_hand_in(path, Path(scratch)): path for path in files}
-        run = grade("batch", slug, *map(str, originals), "--json", "-", *args, timeout=600)
+        run = grade("batch", slug, *map(str, originals), "--json", "-", *args, timeout=600, started=started)
         assert run.code in (0, 1) and run.stdout, f"grade batch failed ({run.code}): {run.stderr[-2000:]}"
         runs = {}
         for result in json.loads(run.stdout)["results"]:
@@ -203,24 +220,81 @@ def corpus_files(items: list[pytest.Item]) -> dict[tuple[str, bool], list[Path]]
     return groups
 
 
-def grade_corpus(groups: dict[tuple[str, bool], list[Path]]) -> Corpus:
-    """Grade each group with one `grade batch`, several batches at once, the PyTorch track's first.
+class CorpusGrading:
+    """Each group graded by one `grade batch`, in the background from the moment it is started (the end of
+    collection), so that the grading overlaps the tests that run before the first one reading it.
 
     Grading is most of `make test`'s time: one batch per group pays the imports once (torch's take seconds),
-    and the forked graders and workers inherit them.
+    and the forked graders and workers inherit them. While other tests run (each starting gradings of its
+    own), one batch at a time; once a test waits for the corpus, CORPUS_BATCHES_AT_ONCE. Costliest first, so
+    that the last batches are short ones and both cores finish together.
     """
 
-    def run(key: tuple[str, bool]) -> dict[Path, GradeRun]:
-        slug, speed = key
-        return grade_files(slug, groups[key], "--seed", CORPUS_SEED, "--jobs", "2", *(() if speed else ("--no-speed",)))
+    def __init__(self, groups: dict[tuple[str, bool], list[Path]]) -> None:
+        self._groups = groups
+        self._todo = sorted(groups, key=self._cost, reverse=True)
+        self._lock = threading.Lock()
+        self._corpus = Corpus()
+        self._failures: list[BaseException] = []
+        self._running: set[subprocess.Popen] = set()
+        self._stopped = False
+        self._waited = threading.Event()
+        self._threads = [threading.Thread(target=self._work, args=(i,), daemon=True) for i in range(CORPUS_BATCHES_AT_ONCE)]
+        for thread in self._threads:
+            thread.start()
 
-    # Longest first, roughly: a torch file costs several NumPy ones.
-    order = sorted(groups, key=lambda key: -len(groups[key]) * (4 if CATALOG.get(key[0]).track == "torch" else 1))
-    corpus = Corpus()
-    with ThreadPoolExecutor(CORPUS_BATCHES_AT_ONCE) as pool:
-        for runs in pool.map(run, order):
-            corpus.update(runs)
-    return corpus
+    def _cost(self, key: tuple[str, bool]) -> float:
+        """Rough CPU seconds, as measured here: a batch's start (torch's imports, twice), then its files."""
+        slug, speed = key
+        if CATALOG.get(slug).track == "torch":
+            return 5.0 + 0.8 * len(self._groups[key])
+        return 0.6 + (1.1 if speed else 0.35) * len(self._groups[key])
+
+    def _work(self, index: int) -> None:
+        if index > 0:
+            self._waited.wait()
+        while True:
+            with self._lock:
+                if not self._todo:
+                    return
+                slug, speed = key = self._todo.pop(0)
+            try:
+                runs = grade_files(slug, self._groups[key], "--seed", CORPUS_SEED, "--jobs", "2",
+                                   *(() if speed else ("--no-speed",)), started=self._track)
+            except BaseException as exc:  # noqa: BLE001 - raised in the test that reads the corpus
+                with self._lock:
+                    self._failures.append(exc)
+                continue
+            with self._lock:
+                self._corpus.update(runs)
+
+    def _track(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            self._running.add(process)
+            if self._stopped:
+                process.kill()
+
+    def result(self) -> Corpus:
+        """Every group's runs, once all are graded (the first failure of a batch is raised here)."""
+        self._waited.set()
+        for thread in self._threads:
+            thread.join()
+        if self._failures:
+            raise self._failures[0]
+        return self._corpus
+
+    def stop(self) -> None:
+        """The session ended before every test read the corpus (-x, Ctrl-C): no batch is left running."""
+        with self._lock:
+            self._stopped = True
+            self._todo.clear()
+            running = list(self._running)
+        self._waited.set()
+        for process in running:
+            if process.poll() is None:
+                process.kill()
+        for thread in self._threads:
+            thread.join(timeout=10)
 
 
 def _skipped(item: pytest.Item) -> bool:

@@ -196,9 +196,10 @@ def _grade(root: Path, promise: Promise) -> redteam.RedRun:
 
 @pytest.fixture(scope="module")
 def controls(session_root: Path) -> dict[str, redteam.RedRun]:
-    """Each problem's reference solution, graded through the same harness: it must leave no trace at all
-    (the harness's own false positives would show here first), and it says whether the kernel sandbox holds."""
-    slugs = sorted({p.slug for p in PROMISES if TORCH_AVAILABLE or not _needs_torch(p)})
+    """The reference solution of each problem with files graded singly, graded through the same harness: it
+    must leave no trace at all (the harness's own false positives would show here first), and it says whether
+    the kernel sandbox holds. A batch has its own control: the honest hand-in beside its files."""
+    slugs = sorted({p.slug for p in SINGLE if TORCH_AVAILABLE or not _needs_torch(p)})
 
     def control(slug: str) -> redteam.RedRun:
         path = redteam.CATALOG.get(slug).solution
