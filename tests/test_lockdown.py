@@ -139,6 +139,7 @@ def test_sessions_refuse_to_start_without_the_kernel_sandbox_unless_told(tmp_pat
     assert refused.code == 2 and "--allow-unsandboxed" in refused.stderr and not (tmp_path / "refused").exists()
     started = grade(*args, "--dir", str(tmp_path / "ws"), "--allow-unsandboxed", env=env)
     assert started.code == 0, started.stderr
+    assert grade("session", "begin", cwd=tmp_path / "ws", env=env).code == 0
     run = grade("layernorm", "--no-speed", "--json", cwd=tmp_path / "ws", env=env)
     assert run.report["sandbox"] == "guard only"
 
@@ -148,6 +149,7 @@ def test_a_sandboxed_session_refuses_a_grading_the_kernel_cannot_confine(tmp_pat
     env = {"NORMKATA_HOME": str(tmp_path / "home")}
     started = grade("session", "start", "--candidate", "Ada", "--problems", "layernorm", "--dir", str(tmp_path / "ws"), env=env)
     assert started.code == 0, started.stderr
+    assert grade("session", "begin", cwd=tmp_path / "ws", env=env).code == 0
     run = grade("layernorm", "--no-speed", "--json", cwd=tmp_path / "ws", env={**env, **GUARD_ONLY})
     (load,) = run.rows(category="load")
     assert run.code == 1 and "kernel sandbox is required" in load["message"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
-import re
 import importlib.util
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import CATALOG, grade, torch_marks
+from helpers import CATALOG, ROOT, grade, torch_marks
 
 from grader.kit.examples import compare_expectation, parse_examples
 
@@ -158,3 +159,37 @@ def test_make_grade_runs_the_stub_scorecard() -> None:
     assert run.code == 1
     assert "not implemented yet" in run.stdout and "Score 0/" in run.stdout
     assert run.stderr == "", run.stderr
+
+
+KIT = ROOT / "grader" / "kit"
+# Views the scorecard draws a problem's picture with: the CLI imports them from grader.kit only.
+PICTURE_VIEWS = {"activation_viz_checks", "activation_viz_render"}
+
+
+def _kit_imports(text: str) -> set[str]:
+    found = set(re.findall(r"grader\.kit\.(\w+)", text))
+    for names in re.findall(r"from grader\.kit import \(?([\w\s,]+)\)?", text):
+        found |= {n.strip() for n in names.split(",") if n.strip()}
+    return found
+
+
+def test_the_kit_holds_what_two_problems_share_and_each_problem_keeps_its_own() -> None:
+    """A module of grader/kit serves two or more problems' suites (directly or through another kit module);
+    what one suite alone uses lives beside it, under a name no other problem's folder uses."""
+    modules = {p.stem for p in KIT.glob("*.py")} - {"__init__"}
+    uses = {m: _kit_imports((KIT / f"{m}.py").read_text(encoding="utf-8")) & modules for m in modules}
+    served: dict[str, set[str]] = {m: set() for m in modules}
+    for folder in sorted((ROOT / "problems").glob("*/hidden")):
+        todo = set().union(*(_kit_imports(p.read_text(encoding="utf-8")) for p in folder.glob("*.py"))) & modules
+        seen: set[str] = set()
+        while todo:
+            module = todo.pop()
+            seen.add(module)
+            todo |= uses[module] - seen
+        for module in seen:
+            served[module].add(folder.parent.name)
+    single = {m: sorted(s) for m, s in served.items() if len(s) < 2 and m not in PICTURE_VIEWS}
+    assert not single, f"kit modules serving fewer than two problems (move them beside their suite): {single}"
+    helpers = [p.name for p in (ROOT / "problems").glob("*/hidden/*.py") if not p.name.startswith("test_")]
+    assert len(helpers) == len(set(helpers)), "two problems' helper modules share a name (one grader imports both)"
+    assert not {Path(h).stem for h in helpers} & modules, "a helper beside a suite shadows a kit module's name"

@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import io
 import random
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -242,6 +243,9 @@ def _run_suite(
         "--rootdir", str(problem.folder),
         "-c", str(Path(__file__).with_name("hidden.ini")),
         "--import-mode=importlib",
+        # What only this problem's suite uses sits beside it in hidden/ (`from groupnorm_checks import ...`);
+        # pytest takes the folder off sys.path again when the run ends.
+        "-o", f"pythonpath={shlex.quote(str(problem.hidden))}",
         "--capture=sys",
         "--strict-markers",
         # Suites fail through the kit's own messages (CheckFailed), not bare asserts, so pytest's assertion

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader.kit import CheckFailed, assert_close, assert_gradient, category, expect_array, spec_examples
-from grader.kit.conditional_layernorm_checks import (
+from conditional_layernorm_checks import (
     BACKWARD,
     FORWARD,
     GRADS,
@@ -23,7 +23,7 @@ from grader.kit.conditional_layernorm_checks import (
     reference_results,
 )
 from grader.kit.gradcheck import remote_numerical_gradient
-from grader.kit.layernorm_module_checks import assert_unchanged, candidate_eps_default
+from grader.kit.ln_module import assert_unchanged, candidate_eps_default
 from grader.kit.layers import unpack
 from grader.kit.speed import measure_speed
 from grader.kit.workload import Workload

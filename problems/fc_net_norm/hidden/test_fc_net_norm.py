@@ -15,7 +15,7 @@ import pytest
 
 from grader.core.candidate import RemoteObject
 from grader.kit import CheckFailed, assert_close, category, describe, expect_array, spec_examples
-from grader.kit.fc_net_checks import (
+from fc_net_checks import (
     NORMS,
     NetCase,
     RemoteNet,
@@ -33,7 +33,7 @@ from grader.kit.fc_net_checks import (
     speed_workload,
 )
 from grader.kit.loss_trend import loss_shortfall
-from grader.kit.dropout_reading import Zeroed, judge_dropout, read_dropout
+from dropout_reading import Zeroed, judge_dropout, read_dropout
 from grader.kit.speed import measure_speed
 
 test_examples = spec_examples(__file__)
@@ -404,7 +404,7 @@ def test_dropout_off_in_test_mode(
 def test_dropout_mask(keep: float, candidate: Any, rng: np.random.Generator) -> None:
     """dropout in train mode: each unit kept with probability p and divided by p"""
     # With the last layer's weights at 0, grads['W2'] gives away the hidden layer after dropout, and the same net
-    # without dropout shows that reading is sound (see grader/kit/dropout_reading.py); four examples with
+    # without dropout shows that reading is sound (see dropout_reading.py (beside this suite)); four examples with
     # distinct labels make it unique.
     case = NetCase("", hidden=(64,), input_dim=8, classes=10, n=4, dropout=keep, seed=int(rng.integers(1000)))
     net = RemoteNet(candidate, case)

@@ -1,7 +1,7 @@
 """Hidden checks for groupnorm. Rows on the scorecard come from these tests and the spec's examples."""
 
 from grader.kit import spec_examples
-from grader.kit.groupnorm_checks import GNCase, GroupNormChecks, GroupNormLayer
+from groupnorm_checks import GNCase, GroupNormChecks, GroupNormLayer
 
 test_examples = spec_examples(__file__)
 

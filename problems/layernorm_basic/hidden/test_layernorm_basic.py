@@ -1,7 +1,7 @@
 """Hidden checks for layernorm_basic. Rows on the scorecard come from these tests and the spec's examples."""
 
 from grader.kit import Case, spec_examples
-from grader.kit.ln_forward_only import ForwardOnlyChecks, ForwardOnlyNorm
+from ln_forward_only import ForwardOnlyChecks, ForwardOnlyNorm
 
 test_examples = spec_examples(__file__)
 

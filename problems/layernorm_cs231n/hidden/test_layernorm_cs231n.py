@@ -8,7 +8,7 @@ import numpy as np
 
 from grader.kit import CheckFailed, NormLayerChecks, category, expect_array, unpack
 from grader.kit import spec_examples
-from grader.kit.ln_param import ParamCase, ParamDictNorm
+from ln_param import ParamCase, ParamDictNorm
 
 test_examples = spec_examples(__file__)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from grader.kit import CheckFailed, category, expect_array, spec_examples, unpack
 from grader.kit.compare import fmt_index
-from grader.kit.layernorm_modalities_checks import ModalityChecks, ModalityNorm, measure_all_layers, shaped
+from grader.kit.modalities import ModalityChecks, ModalityNorm, measure_all_layers, shaped
 
 test_examples = spec_examples(__file__)
 

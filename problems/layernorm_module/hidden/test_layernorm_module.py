@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.kit import CheckFailed, assert_close, assert_gradient, category, expect_array, spec_examples
-from grader.kit.layernorm_module_checks import (
+from grader.kit.ln_module import (
     GRADS,
     ModuleCase,
     as_shape,

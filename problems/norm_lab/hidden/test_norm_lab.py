@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from grader.kit import CheckFailed, assert_close, category, expect_array, spec_examples
-from grader.kit.normlab_checks import (
+from normlab_checks import (
     activation_diagnoses,
     batch_diagnoses,
     expect_value_error,

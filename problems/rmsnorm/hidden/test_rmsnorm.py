@@ -1,7 +1,7 @@
 """Hidden checks for rmsnorm. Rows on the scorecard come from these tests and the spec's examples."""
 
 from grader.kit import Case, spec_examples
-from grader.kit.rmsnorm_checks import RMSNormChecks, RMSNormLayer
+from rmsnorm_checks import RMSNormChecks, RMSNormLayer
 
 test_examples = spec_examples(__file__)
 

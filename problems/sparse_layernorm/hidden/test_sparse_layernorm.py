@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.kit import CheckFailed, assert_close, assert_gradient, category, expect_array, remote_numerical_gradient, spec_examples
-from grader.kit.sparse_layernorm_checks import (
+from sparse_layernorm_checks import (
     BACKWARD,
     BIG_COLS,
     BIG_ROWS,

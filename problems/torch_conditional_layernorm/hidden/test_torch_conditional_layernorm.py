@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from grader.kit import CheckFailed, assert_close, category, spec_examples
-from grader.kit.torch_conditional_layernorm_checks import (
+from torch_conditional_layernorm_checks import (
     SPEC_EPS,
     Case,
     GraderConditionalLayerNorm,

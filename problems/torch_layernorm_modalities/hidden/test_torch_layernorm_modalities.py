@@ -31,7 +31,7 @@ from grader.kit.torch_kit import (
     state_dict,
     tensor,
 )
-from grader.kit.torch_layernorm_modalities_checks import (
+from torch_layernorm_modalities_checks import (
     BUILTIN_NORMS,
     IMAGE,
     LAYOUTS,

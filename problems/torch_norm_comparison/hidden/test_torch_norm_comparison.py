@@ -29,7 +29,7 @@ from grader.kit.torch_kit import (
     state_dict,
     tensor,
 )
-from grader.kit.torch_norm_comparison_checks import (
+from torch_norm_comparison_checks import (
     CLASSES,
     LABEL,
     TRAIN_DRIVER,

@@ -29,7 +29,7 @@ from grader.kit.torch_kit import (
     state_dict,
     tensor,
 )
-from grader.kit.torch_prenorm_stability_checks import (
+from torch_prenorm_stability_checks import (
     CLASSES,
     FUSED_OPS,
     PARTS_DRIVER,

@@ -1,7 +1,7 @@
 """Hidden checks for torch_rmsnorm: the candidate's RMSNorm against the formula and torch.nn.RMSNorm.
 
 The candidate's module lives in the worker. The grader holds two references the candidate never touches:
-RMSNorm's closed-form forward and gradients in float64 (grader.kit.torch_rmsnorm_checks), and, on a torch
+RMSNorm's closed-form forward and gradients in float64 (torch_rmsnorm_checks.py, beside this suite), and, on a torch
 that has it (2.4+), PyTorch's own nn.RMSNorm run here with the same weight. Every comparison is made here.
 """
 
@@ -27,7 +27,7 @@ from grader.kit.torch_kit import (
     state_dict,
     tensor,
 )
-from grader.kit.torch_rmsnorm_checks import (
+from torch_rmsnorm_checks import (
     BUILTIN_RMS_NORM,
     SPEC_EPS,
     Case,

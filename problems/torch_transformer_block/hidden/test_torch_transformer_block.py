@@ -34,7 +34,7 @@ from grader.kit.torch_kit import (
     state_dict,
     tensor,
 )
-from grader.kit.torch_transformer_block_checks import (
+from grader.kit.encoder_layer import (
     FUSED_OPS,
     BlockCase,
     BlockInputs,

@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.kit import mistakes
 from grader.kit.compare import expect_array
-from grader.kit.gn_rms_common import ShapedGradientChecks
+from grader.kit.shaped_gradients import ShapedGradientChecks
 from grader.kit.layers import AffineNorm, Case, Inputs, category
 from grader.outcomes import CheckFailed
 

@@ -2,7 +2,7 @@
 
 y = (c @ W_gamma + b_gamma) * x_hat + (c @ W_beta + b_beta), x_hat the row-wise LayerNorm of x: the same
 normalization as LayerNorm with a gamma and a beta per row, so the input-gradient models are the row-wise
-ones of `layernorm_module_checks` with the (N, D) gamma as the scale.
+ones of `grader.kit.ln_module` with the (N, D) gamma as the scale.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from grader.kit import mistakes
-from grader.kit.layernorm_module_checks import SPEC_EPS, draw_rows, row_stats, rowwise_dx, rowwise_dx_mistakes
+from grader.kit.ln_module import SPEC_EPS, draw_rows, row_stats, rowwise_dx, rowwise_dx_mistakes
 from grader.kit.layers import unpack
 
 FORWARD = "conditional_layernorm_forward"

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.kit.torch_transformer_block_checks import STATE_SHAPES  # one layer's entries, the same layer
+from grader.kit.encoder_layer import STATE_SHAPES  # one layer's entries, the same layer
 from grader.outcomes import CandidateRaised, CheckFailed, CheckOutcome
 
 CLASSES = {"pre": "PreLayerNormTransformer", "post": "PostLayerNormTransformer"}

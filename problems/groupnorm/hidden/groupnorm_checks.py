@@ -21,7 +21,7 @@ import numpy as np
 
 from grader.kit import mistakes
 from grader.kit.compare import describe, expect_array
-from grader.kit.gn_rms_common import ShapedGradientChecks
+from grader.kit.shaped_gradients import ShapedGradientChecks
 from grader.kit.layers import AffineNorm, Case, Inputs, category, unpack
 from grader.outcomes import CandidateRaised, CheckFailed
 

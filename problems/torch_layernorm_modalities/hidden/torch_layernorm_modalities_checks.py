@@ -10,7 +10,7 @@ right answer in the grader:
     time series  nn.LayerNorm(F)
 
 A wrong answer is named with the NumPy problem's models of the layout mistakes (`ModalityNorm` in
-grader.kit.layernorm_modalities_checks: InstanceNorm, channels-only, BatchNorm, per-sequence or over-time
+grader.kit.modalities: InstanceNorm, channels-only, BatchNorm, per-sequence or over-time
 statistics, padding left as garbage or set to beta, the mask inverted, ddof=1, eps outside the root ...),
 with gamma/beta/dx/dgamma/dbeta renamed to the module's weight/bias/x.grad/weight.grad/bias.grad.
 """
@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.kit.compare import Lazy, assert_close
-from grader.kit.layernorm_modalities_checks import MaskedInputs, ModalityNorm, make_mask, merge_coinciding
+from grader.kit.modalities import MaskedInputs, ModalityNorm, make_mask, merge_coinciding
 from grader.kit.layers import grouped_values
 from grader.kit.torch_kit import ModuleRun
 from grader.outcomes import CheckFailed

@@ -16,7 +16,7 @@ What lives here:
   direction per request pair, since the parameters live in the net and not in the call's arguments;
 - `blobs` and `sgd`: a synthetic 3-class problem and plain SGD driven from the grader;
 - `init_deviations`: how the initial parameters differ from the spec's draw (the dropout mask is read in
-  grader/kit/dropout_reading.py, the training loss described in grader/kit/loss_trend.py);
+  dropout_reading.py beside it, the training loss described in grader/kit/loss_trend.py);
 - `speed_workload`: the workload of the speed row.
 """
 
