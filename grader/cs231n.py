@@ -43,7 +43,6 @@ class AssignmentError(Exception):
 @dataclass
 class ProblemOutcome:
     problem: str
-    title: str
     file: str  # as shown: relative to the folder given
     state: str  # GRADED, NOT_IMPLEMENTED or ABSENT
     note: str = ""  # why absent; what stopped a grading
@@ -210,7 +209,7 @@ def read_problem(problem: Problem, package: Path, folder: Path, source: PackageS
     """What can be known of `problem` in this folder without running anything: absent, unwritten, or to grade."""
     file = package / problem.cs231n_file
     shown = _shown(file, folder)
-    outcome = ProblemOutcome(problem.slug, problem.title, shown, GRADED)
+    outcome = ProblemOutcome(problem.slug, shown, GRADED)
     if not file.is_file():
         return _absent(outcome, f"{shown} is not in this folder")
     parsed = source.file(file)
