@@ -50,6 +50,9 @@ def code_spans(text: str) -> Iterator[str]:
 def grade_lines(text: str) -> Iterator[str]:
     """`grade …` invocations, with a usage table's description column and shell comments cut off."""
     for span in code_spans(text):
+        made = re.search(r"\bmake grade P=(\S+)(?: ARGS=(\"[^\"]*\"|'[^']*'))?", span)
+        if made:  # the Makefile's way of running `grade P ARGS`
+            yield f"grade {made[1]} {(made[2] or '').strip(chr(34) + chr(39))}".strip()
         line = re.sub(r"^\s*(?:\$\s+|\.venv/bin/)?", "", span)
         if not line.startswith("grade ") or re.search("[\u2500-\u257f]", line):  # not a diagram's box
             continue
@@ -207,6 +210,7 @@ def test_the_docs_name_commands_at_all() -> None:
     lines = [line for doc in DOCS for line in grade_lines(doc.read_text(encoding="utf-8"))]
     assert any(line.startswith("grade session start") for line in lines), lines
     assert any(line.startswith("grade batch") for line in lines), lines
+    assert "grade layernorm --seed 7" in list(grade_lines('`make grade P=layernorm ARGS="--seed 7"`'))
     assert sum(1 for doc in DOCS for _ in PATH.finditer(doc.read_text(encoding="utf-8"))) > 20
 
 
@@ -224,6 +228,7 @@ def test_the_docs_name_commands_at_all() -> None:
         ("grade session begin --candidate X", "has no option --candidate"),
         ("grade hint layernrom", "no problem 'layernrom'"),
         ("grade --verbose", "no option --verbose"),
+        ("grade layernorm --sed 7", "has no option --sed"),
     ],
 )
 def test_the_checker_tells_real_commands_from_drifted_ones(line: str, says: str | None) -> None:
