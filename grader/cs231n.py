@@ -4,8 +4,8 @@ Every catalogue problem whose problem.toml names a file of CS231n's package (`[c
 that file of the folder, imported as part of the candidate's package (grader.core.package). Before any of
 the candidate's code runs, the files are read here: what this course year's assignment does not have (the
 2017 templates have no layer norm, its FullyConnectedNet no `normalization`) is absent, a problem whose
-functions are all still template stubs is "not implemented yet", and neither is graded or counted as a
-failure of the grader. The rest is graded as `grade PROBLEM --file` grades it.
+functions are all still template stubs is "not implemented yet"; neither is graded, and neither is ever
+reported as an error of the grader. The rest is graded as `grade PROBLEM --file` grades it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ PACKAGE = "cs231n"
 PLACES = (".", PACKAGE, f"assignment2/{PACKAGE}")
 
 GRADED, NOT_IMPLEMENTED, ABSENT = "graded", "not implemented", "absent"
-_LOOKS_LIKE = re.compile(r"\. Looks like (.+)$", re.S)
 _RAISES = re.compile(r"not implemented yet \((.+?) raises NotImplementedError\)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 COMPILED = "a compiled extension not built for this Python (`python setup.py build_ext --inplace` in the package builds it)"
@@ -53,12 +52,15 @@ class ProblemOutcome:
     @property
     def mistakes(self) -> list[str]:
         """The recognised mistakes the failing rows name, each once, in the order of the rows."""
+        from grader.kit.compare import MISTAKES_APART, NAMED, SAME_ANSWER  # the kit's import is the grading's cost
+
         found: list[str] = []
         for row in self.report.checks if self.report else ():
-            match = _LOOKS_LIKE.search(row.message) if row.status is not Status.PASS else None
-            label = _short(match.group(1)) if match else ""
-            if label and label not in found:
-                found.append(label)
+            _, named, text = row.message.partition(NAMED) if row.status is not Status.PASS else ("", "", "")
+            named = text.removesuffix(SAME_ANSWER) if named else ""  # "A; or B (these ... give the same answer)"
+            for label in map(_short, named.split(MISTAKES_APART) if named else ()):
+                if label and label not in found:
+                    found.append(label)
         return found
 
     @property

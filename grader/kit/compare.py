@@ -14,6 +14,8 @@ import numpy as np
 from grader.outcomes import CheckFailed
 
 Diagnoses = Mapping[str, Callable[[], Any]]
+# How a message names the mistakes that explain it (`grade cs231n` reads them back out of the rows).
+NAMED, MISTAKES_APART, SAME_ANSWER = ". Looks like ", "; or ", " (these mistakes give the same answer on this input)"
 
 
 class Lazy(Mapping):
@@ -187,8 +189,8 @@ def _diagnosis(got: np.ndarray, want: np.ndarray, diagnoses: Diagnoses | None, r
         _, best_label, best = min(fits, key=lambda fit: fit[0])
         labels = [best_label] + [label for _, label, other in fits if label != best_label and _within(other, best, rtol, atol, 1.0)]
         if len(labels) == 1:
-            return f". Looks like {best_label}"
-        return ". Looks like " + "; or ".join(labels) + " (these mistakes give the same answer on this input)"
+            return NAMED + best_label
+        return NAMED + MISTAKES_APART.join(labels) + SAME_ANSWER
     # No model fits: what was measured, without a guess at its cause.
     if not np.any(w):
         return ""
