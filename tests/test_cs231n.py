@@ -358,6 +358,7 @@ def test_a_file_of_a_package_knows_its_package(tmp_path: Path) -> None:
     write(tmp_path, layout_2021())
     net = package_of(tmp_path / "cs231n" / "classifiers" / "fc_net.py")
     assert net == CandidatePackage((tmp_path / "cs231n").resolve(), "cs231n.classifiers.fc_net")
+    assert package_of(tmp_path / "cs231n" / "classifiers" / "__init__.py").module == "cs231n.classifiers"
     (tmp_path / "loose.py").write_text("x = 1\n")
     assert package_of(tmp_path / "loose.py") is None
     assert package_of(ROOT / "problems" / "layernorm" / "layernorm.py") is None  # the katas' stubs stand alone

@@ -39,7 +39,7 @@ def package_of(file: Path) -> CandidatePackage | None:
     folder = file.parent
     if not _importable(folder.name):  # a package whose name cannot be imported (e.g. "hw-2"): the file alone
         return None
-    parts = [folder.name, file.stem]
+    parts = [folder.name] if file.stem == "__init__" else [folder.name, file.stem]  # a package's own __init__.py: the package
     while folder.parent != folder and _importable(folder.parent.name) and (folder.parent / "__init__.py").is_file():
         folder = folder.parent
         parts.insert(0, folder.name)
