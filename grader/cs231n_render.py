@@ -31,10 +31,10 @@ def assignment_summary(report: AssignmentReport) -> RenderableType:
     from rich.text import Text
 
     table = Table(title=f"CS231n assignment: {report.folder}", header_style="bold", expand=True, show_lines=True)
-    table.add_column("Problem", no_wrap=True)
+    table.add_column("Problem", ratio=2, overflow="fold")
     table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Findings", ratio=3)
-    table.add_column("Not implemented yet", ratio=2)
+    table.add_column("Findings", ratio=4)
+    table.add_column("Not implemented yet", ratio=3, overflow="fold")
     for outcome in report.outcomes:
         problem = Text.assemble((outcome.problem, "bold"), "\n", (outcome.file, "dim"))
         table.add_row(problem, _score(outcome), _findings(outcome), _unwritten(outcome))
@@ -71,9 +71,9 @@ def _findings(outcome: ProblemOutcome) -> Text:
 def _unwritten(outcome: ProblemOutcome) -> Text:
     from rich.text import Text
 
-    text = Text(", ".join(outcome.not_implemented), style="yellow")
+    text = Text("\n".join(outcome.not_implemented), style="yellow")
     if outcome.unwritten_calls:
-        text.append(("\n" if text else "") + "uses " + ", ".join(outcome.unwritten_calls), style="yellow")
+        text.append(("\n" if text else "") + "it calls:\n" + "\n".join(outcome.unwritten_calls), style="yellow")
     return text
 
 
