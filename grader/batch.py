@@ -23,7 +23,7 @@ from pathlib import Path
 
 from grader.catalog import Problem
 from grader.core.package import package_of
-from grader.core.runner import WORKER_ENV, GradeOptions, grade, grader_file, warm_up, worker_config
+from grader.core.runner import WORKER_ENV, GradeOptions, collect_suite, grade, grader_file, warm_up, worker_config
 from grader.model import GradeReport, Status
 from grader.sandbox.zygote import Zygote
 
@@ -123,6 +123,7 @@ def grade_batch(
     try:
         os.environ.update(dict(WORKER_ENV))
         warm_up(problem)  # imported once here, inherited by every grader's fork
+        collect_suite(problem)  # so is the suite, with what it imports
         options = dataclasses.replace(options, zygote_fd=zygote.fd)
         return _grade_all(problem, files, options, jobs, on_done)
     finally:

@@ -113,3 +113,22 @@ def test_batch_ranks_flagged_speed_rows_last_reports_errors_and_keeps_earlier_fi
     again = grade("batch", "layernorm", str(subs / "fast"), "--seed", "5", "--no-speed", cwd=tmp_path)
     assert again.code == 0 and "normkata-batch-layernorm-2.csv" in again.stdout
     assert len(list(csv.DictReader((tmp_path / "normkata-batch-layernorm.csv").open()))) == 3, "the first batch's CSV is kept"
+
+
+def test_batch_grades_each_file_as_a_single_grading_does(tmp_path) -> None:
+    """`grade batch` collects the hidden suite once and forks a grader per file from there: each file still gets
+    the rows a grading of its own gives, whatever was graded before it (the stub first, then a mistake, then a
+    correct file). layernorm_basic's suite imports a module beside it (hidden/ln_forward_only.py)."""
+    correct = tmp_path / "correct.py"
+    shutil.copy(ROOT / "solutions" / "layernorm_basic.py", correct)
+    stub, mistake = ROOT / "problems" / "layernorm_basic" / "layernorm_basic.py", ROOT / "tests" / "mutants" / "layernorm_basic" / "unbiased_variance.py"
+    files = [stub, mistake, correct]
+    run = grade("batch", "layernorm_basic", *map(str, files), "--json", "-", "--seed", "11", "--no-speed")
+    assert run.code == 1, run.stderr
+    batched = {Path(r["file"]).name: r["report"]["checks"] for r in json.loads(run.stdout)["results"]}
+    for path in files:
+        alone = grade("layernorm_basic", "--file", str(path), "--json", "--seed", "11", "--no-speed").report["checks"]
+        assert [(r["name"], r["status"], r["message"]) for r in batched[path.name]] == [
+            (r["name"], r["status"], r["message"]) for r in alone
+        ], path.name
+    assert all(r["status"] == "pass" for r in batched["correct.py"])
