@@ -194,9 +194,7 @@ class _Measured:
         # Both workers on one core from here on: see grader.sandbox.cores.
         with pinned(dict.fromkeys([worker.meter().pid, reference.session.meter().pid], cores()[-1])):
             self.main = bench.pair(sides, reference, size, memory=bool(variant) or not warmed)
-            # One run a side on each probe: a probe only has to show a loop, whose factors (3× growth, 5× the
-            # reference) are far beyond what load does to a CPU-time ratio; the figure itself is the main size's.
-            self.shapes = [bench.pair(sides, reference, probe.size, count=1) for probe in (probes.square, *probes.growing)]
+            self.shapes = [bench.pair(sides, reference, probe.size) for probe in (probes.square, *probes.growing)]
         if warmed and not variant:
             self.main = replace(self.main, peaks=peaks)
         self.full_size, self.probes, self.clock = sizes[0], probes, worker.meter().clock

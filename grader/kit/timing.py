@@ -110,16 +110,14 @@ class Bench:
         inputs.release()
         return run.calls
 
-    def pair(
-        self, sides: tuple[Side, ...], expected: Side, size: tuple[int, ...], *, memory: bool = False, count: int = RUNS
-    ) -> Timed:
-        """`count` runs of each side, and of `expected` after them unless it is one of them, in turns on fresh
+    def pair(self, sides: tuple[Side, ...], expected: Side, size: tuple[int, ...], *, memory: bool = False) -> Timed:
+        """RUNS runs of each side, and of `expected` after them unless it is one of them, in turns on fresh
         inputs of `size`; every run's results are checked against `expected`'s on the same inputs. With
         `memory`, a first run more measures each side's peak memory (and pages it in, which costs time)."""
         timed = [*sides] if any(side is expected for side in sides) else [*sides, expected]
         inputs = self.inputs(size)
         runs: list[list[_Run]] = []
-        for number in range(1, count + memory + 1):
+        for number in range(1, RUNS + memory + 1):
             factors, seed, sketch_seed = inputs.factors(self.secret), int(self.secret.integers(2**31)), int(self.secret.integers(2**31))
             group = [self._run(side, inputs, factors, seed, sketch_seed, memory=memory and number == 1) for side in timed]
             want = next(run for side, run in zip(timed, group) if side is expected)
