@@ -1,6 +1,6 @@
 # hostile: an endless loop while the file is imported
 # args: --timeout 1
-# within: 20
+# within: 30
 # expect: error/load: importing the file took longer than
 # no-pass
 while True:

@@ -1,6 +1,6 @@
 # hostile: memory that grows chunk by chunk until the limit
-# args: --memory-mb 1024
-# within: 20
+# args: --memory-mb 1024 --timeout 20
+# within: 30
 # expect: fail: ran out of memory: it tried to use more than 1 GiB
 """Reference solution for layernorm.
 
