@@ -11,6 +11,12 @@ from helpers import Corpus, CorpusGrading, corpus_files
 
 # Every `grade` the tests start records progress here, never in the developer's own store.
 os.environ["NORMKATA_HOME"] = tempfile.mkdtemp(prefix="normkata-tests-")
+# The tests that run references in this process (spec examples, the PyTorch track against autograd) share
+# the two cores with the gradings running beside them: one BLAS and OpenMP thread, as the grader's workers
+# have (threads that wait for each other spin on a busy machine: torch_prenorm_stability's spec examples took
+# 14 s with two threads, 6.5 s with one, on an idle machine). Set before torch or NumPy starts its pools.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 _CORPUS_KEY = pytest.StashKey[CorpusGrading]()
 
