@@ -30,16 +30,13 @@ from torch import nn
 
 from grader.kit.compare import assert_close
 from grader.kit.torch_norm_mistakes import layernorm_diagnoses
+from grader.kit.ln_module import as_shape
+from grader.kit.torch_kit import SPEC_EPS, ModuleCase
 from grader.outcomes import CheckFailed
 
-SPEC_EPS = 1e-5
 PARAMS = ("gamma_proj.weight", "gamma_proj.bias", "beta_proj.weight", "beta_proj.bias")
 
 Models = dict[str, Callable[[], np.ndarray]]
-
-
-def as_shape(normalized_shape: int | tuple) -> tuple[int, ...]:
-    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
 
 
 def param_shapes(normalized: tuple, k: int) -> dict[str, tuple]:
@@ -173,7 +170,7 @@ class GraderConditionalLayerNorm(nn.Module):
 
 
 @dataclass(frozen=True)
-class Case:
+class Case(ModuleCase):
     label: str
     shape: int | tuple
     lead: tuple  # (batch, *middle dims)
@@ -182,21 +179,6 @@ class Case:
     eps: float | None = None
     dtype: str = "float32"
     condition: str = "normal"  # normal | onehot
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def normalized(self) -> tuple:
-        return as_shape(self.shape)
-
-    @property
-    def eps_value(self) -> float:
-        return SPEC_EPS if self.eps is None else self.eps
-
-    @property
-    def kwargs(self) -> dict:
-        return {} if self.eps is None else {"eps": self.eps}
 
     @property
     def rtol(self) -> float:

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from grader.kit.compare import assert_close
+from grader.kit.ln_module import as_shape
+from grader.kit.torch_kit import SPEC_EPS, ModuleCase
 from grader.outcomes import CheckFailed
 
-SPEC_EPS = 1e-5
 # Defaults people reach for: LLaMA's 1e-6, 1e-8, none at all, and nn.RMSNorm's eps=None (float32's machine epsilon).
 WRONG_DEFAULT_EPS = {
     0.0: "0",
@@ -36,10 +37,6 @@ BUILTIN_RMS_NORM = {
 }
 
 Models = dict[str, Callable[[], np.ndarray]]
-
-
-def as_shape(normalized_shape: int | tuple) -> tuple[int, ...]:
-    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
 
 
 def _axes(ndim: int, k: int) -> tuple[int, ...]:
@@ -148,28 +145,13 @@ def rms_dx_diagnoses(x: Any, normalized: tuple, eps: float, weight: Any, dy: Any
 
 
 @dataclass(frozen=True)
-class Case:
+class Case(ModuleCase):
     label: str
     shape: int | tuple
     lead: tuple
     data: str = "normal"  # normal | tiny | zeros | large | constant
     eps: float | None = None  # None: not passed, the module's default applies
     dtype: str = "float32"
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def normalized(self) -> tuple:
-        return as_shape(self.shape)
-
-    @property
-    def eps_value(self) -> float:
-        return SPEC_EPS if self.eps is None else self.eps
-
-    @property
-    def kwargs(self) -> dict:
-        return {} if self.eps is None else {"eps": self.eps}
 
     def inputs(self, rng: np.random.Generator) -> np.ndarray:
         """Samples with non-zero means (subtracting the mean shows) and their own scales."""
