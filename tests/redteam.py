@@ -56,6 +56,7 @@ RSS_LIMIT_KB = 1024 * 1024  # the grader's own peak resident memory must stay un
 RSS_KILL_KB = 2 * 1024 * 1024  # past this the harness kills a grader process: the machine comes first
 SINGLE_TIMEOUT_S = 45.0  # the launcher's own limit; the invariant is 30 s
 BATCH_TIMEOUT_S = 300.0
+BATCH_CALL_TIMEOUT_S = 2.0  # a call's timeout in the attacks' batches: files that hang spend less of the batch
 LISTEN_PORTS = range(47100, 47200)  # the network attacks scan this range for the harness's listener
 ABSTRACT_SOCKET = b"\0normkata-redteam-listener"
 
@@ -551,9 +552,10 @@ class BatchRun:
 HONEST = "zz-honest"  # sorts last: graded after every hostile file of its batch
 
 
-def run_batch(base: Path, slug: str, paths: list[Path], markers: list[str], extra: list[str], first: tuple[str, ...] = ()) -> BatchRun:
+def run_batch(base: Path, slug: str, paths: list[Path], markers: list[str], extra: list[str], first: tuple[str, ...] = (),
+              call_timeout: float | None = BATCH_CALL_TIMEOUT_S) -> BatchRun:
     """`paths` graded by one `grade batch` in folders h-<stem> (a-<stem> for the stems in `first`, graded
-    before the others), beside the honest hand-in, graded last."""
+    before the others), beside the honest hand-in, graded last; `call_timeout` None: the problem's own."""
     world = World(base, slug)
     handins = base / "handins"
     for path in paths:
@@ -565,7 +567,8 @@ def run_batch(base: Path, slug: str, paths: list[Path], markers: list[str], extr
     shutil.copy2(CATALOG.get(slug).solution, honest)
     honest_digest = _sha(honest)
     heard_before = len(listener().received)
-    args = ["batch", slug, str(handins), "--json", "-", "--seed", "5", "--jobs", "2", "--timeout", "2", *extra]
+    timeout = ["--timeout", f"{call_timeout:g}"] if call_timeout is not None else []
+    args = ["batch", slug, str(handins), "--json", "-", "--seed", "5", "--jobs", "2", *timeout, *extra]
     launch = world.launch(args, "batch", BATCH_TIMEOUT_S)
     if launch["code"] == 2 and "--allow-unsandboxed" in launch["stderr"]:
         launch = world.launch([*args, "--allow-unsandboxed"], "batch-unsandboxed", BATCH_TIMEOUT_S)

@@ -48,7 +48,9 @@ grading it gets:
   file's report); no Python traceback on the grader's stderr.
 
 Every problem's corpus is graded with `grade batch`, beside an honest hand-in (a copy of the reference
-solution), which must pass every check, untouched; the batch must leave the same things unchanged.
+solution), which must pass every check, untouched; the batch must leave the same things unchanged. The
+attacks' batches give a call 2 s, so that files which hang spend less of the batch; the files graded only in
+a batch for their scorecard's sake get a batch of their own with the options their single grading would have.
 Files marked `batch: alone` get a batch of their own (with their own honest hand-in): when they win they take
 the whole batch down, which would hide what every other file of the problem did.
 
@@ -66,6 +68,7 @@ older commit, to watch the suite go red); NORMKATA_REDTEAM_NO_NAMESPACE=1 forces
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -437,12 +440,19 @@ class Group:
     promises: tuple[Promise, ...]
     alone: bool
     speed: bool = False  # graded with the speed row (the files whose promise is about it)
+    # The files whose promise is about their scorecard alone, graded only in a batch: with the options their
+    # single grading would have (the problem's call timeout), not the short one that bounds the attacks' batches.
+    scorecard: bool = False
 
     @property
     def id(self) -> str:
         if self.alone:
             return f"{self.slug}/{self.promises[0].path.stem}"
-        return f"{self.slug}/speed" if self.speed else self.slug
+        return f"{self.slug}/speed" if self.speed else f"{self.slug}/scorecard" if self.scorecard else self.slug
+
+
+def _scorecard_only(promise: Promise) -> bool:
+    return not promise.attack and promise not in SINGLE
 
 
 def _groups() -> list[Group]:
@@ -450,9 +460,12 @@ def _groups() -> list[Group]:
     for slug in SLUGS:
         mine = [p for p in PROMISES if p.slug == slug]
         for speed in (False, True):
-            together = tuple(p for p in mine if p.batch != "alone" and p.needs_speed == speed)
+            together = tuple(p for p in mine if p.batch != "alone" and p.needs_speed == speed and not _scorecard_only(p))
             if together:
                 groups.append(Group(slug, together, False, speed))
+        scorecards = tuple(p for p in mine if p.batch != "alone" and _scorecard_only(p))
+        if scorecards:
+            groups.append(Group(slug, scorecards, False, scorecard=True))
         groups += [Group(slug, (p,), True, p.needs_speed) for p in mine if p.batch == "alone"]
     return groups
 
@@ -476,7 +489,7 @@ def _wanted_batches(request: pytest.FixtureRequest, controls: dict) -> tuple[lis
         if not runnable:
             skipped[group.id] = _skip_reason(group.promises[0], controls)
         else:
-            todo.append(Group(group.slug, runnable, group.alone, group.speed))
+            todo.append(dataclasses.replace(group, promises=runnable))
     return todo, skipped
 
 
@@ -484,7 +497,8 @@ def _grade_batch(root: Path, group: Group) -> redteam.BatchRun:
     return redteam.run_batch(root / f"batch-{group.id.replace('/', '-')}", group.slug,
                              [p.path for p in group.promises], [p.marker for p in group.promises],
                              [] if group.speed else ["--no-speed"],
-                             first=tuple(p.path.stem for p in group.promises if p.batch == "first"))
+                             first=tuple(p.path.stem for p in group.promises if p.batch == "first"),
+                             call_timeout=None if group.scorecard else redteam.BATCH_CALL_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -565,7 +579,7 @@ def _assert_batch_grading(promise: Promise, report: dict, seconds: float) -> Non
     problems = _report_problems(promise, report, code)
     if promise.exit is not None and code != promise.exit:
         problems.append(f"a {'passing' if code == 0 else 'failing'} verdict, promised exit {promise.exit}: {_rows_summary(report)}")
-    if seconds >= min(promise.within, WITHIN_S):
+    if not promise.attack and seconds >= min(promise.within, WITHIN_S):  # as its single grading was held to
         problems.append(f"its grading took {seconds:.1f} s, promised under {min(promise.within, WITHIN_S):g} s")
     if report["output"]["total_bytes"] < promise.output_over:
         problems.append(f"its output counted {report['output']['total_bytes']} bytes, promised at least {promise.output_over}")
