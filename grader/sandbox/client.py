@@ -119,6 +119,10 @@ class WorkerConfig:
     zygote_fd: int | None = None
 
 
+def _too_large(size: int, budget: int) -> str:
+    return f"the result was too large to transfer ({mib(size)}; this call may send back {mib(budget)})"
+
+
 class Worker:
     """One live worker process. Not thread-safe: one request at a time, as the grading run makes them."""
 
@@ -177,8 +181,11 @@ class Worker:
         `message` may be a frame protocol.dumps already made: one upload to several workers is encoded once."""
         self.wait_ready()
         deadline = time.monotonic() + timeout
+        budget = budget or default_budget(message)
+        if isinstance(message, dict):
+            message = {**message, "budget": budget}  # lets the worker say "too large" without sending it all
         self._send(message, deadline, timeout)
-        return self._receive(deadline, timeout, budget or default_budget(message))
+        return self._receive(deadline, timeout, budget)
 
     def stream(self, message: dict, count: int, timeout_each: float, budget: int | None = None) -> Iterator[dict]:
         """Send one request and yield up to `count` replies, each with its own deadline.
@@ -237,8 +244,11 @@ class Worker:
         self.received += size
         try:
             if size > budget:
-                raise ProtocolError(f"the result was too large to transfer ({mib(size)}; this call may send back {mib(budget)})")
+                raise ProtocolError(_too_large(size, budget))
             reply = envelope(loads_untrusted(self._read_exact(size, deadline, timeout), budget, deadline))
+            if "too_large" in reply:  # the worker's word that its result's arrays exceed the budget
+                claimed = reply["too_large"]
+                raise ProtocolError(_too_large(claimed if type(claimed) is int and claimed > budget else budget + 1, budget))
         except ProtocolError:
             self.kill()
             raise

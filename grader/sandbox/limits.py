@@ -44,9 +44,14 @@ _CHECK_CLOCK_EVERY = 1 << 14
 
 def default_budget(message: Any) -> int:
     """max(64 MiB, 8 × the bytes of the request's arrays): a budget no honest reply comes near."""
+    return max(MIN_BUDGET, ARGS_FACTOR * array_bytes(message))
+
+
+def array_bytes(value: Any) -> int:
+    """The bytes of the arrays in a structure of tuples, lists and dicts (tensors' arrays included)."""
     import numpy as np
 
-    total, stack = 0, [message]
+    total, stack = 0, [value]
     while stack:
         item = stack.pop()
         if isinstance(item, TensorArg):
@@ -57,7 +62,7 @@ def default_budget(message: Any) -> int:
             stack.extend(item)
         elif isinstance(item, dict):
             stack.extend(item.values())
-    return max(MIN_BUDGET, ARGS_FACTOR * total)
+    return total
 
 
 def mib(size: int) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 from grader.sandbox import guard, held, lockdown
 from grader.sandbox.protocol import HEADER, Opaque, Ref, TensorArg, dumps, is_plain_dtype, loads_trusted
+from grader.sandbox.limits import array_bytes
 from grader.sandbox.replies import MAX_TEXT
 
 # Captured before any candidate import, so a candidate that patches time.perf_counter cannot skew timings.
@@ -379,7 +380,17 @@ class Worker:
                 reply = {"ok": False, "raised": self.describe_exception(exc)}
             sys.stdout.flush()
             if reply is not None:
-                self.channel.send(reply)
+                self.channel.send(_within(reply, request.get("budget")))
+
+
+def _within(reply: dict, budget: Any) -> dict:
+    """The reply, or word of its size when its arrays alone exceed the request's budget: the grader would
+    refuse it unread, and serializing gigabytes first only costs the time a call is given (the grader
+    still checks every frame's size itself)."""
+    if type(budget) is not int:
+        return reply
+    size = array_bytes(reply)
+    return {"ok": True, "too_large": size} if size > budget else reply
 
 
 def boot() -> None:
