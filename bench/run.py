@@ -1,4 +1,4 @@
-"""`make bench`: every performance figure the README quotes, measured again and written to docs/benchmarks.md.
+"""`make bench`: every performance figure the docs quote (docs/performance.md), measured again and written to docs/benchmarks.md.
 
 1. kernels: forward + backward of each reference against torch CPU and the memory-bandwidth floor;
 2. the speed row's honesty: the reference graded against itself, five times per problem;
