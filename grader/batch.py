@@ -23,7 +23,7 @@ from pathlib import Path
 
 from grader.catalog import Problem
 from grader.core.package import package_of
-from grader.core.runner import WORKER_ENV, GradeOptions, collect_suite, grade, grader_file, warm_up, worker_config
+from grader.core.runner import WORKER_ENV, GradeOptions, SuiteRun, grade, grader_file, warm_up, worker_config
 from grader.model import GradeReport, Status
 from grader.sandbox.zygote import Zygote
 
@@ -114,24 +114,35 @@ def grade_batch(
     options: GradeOptions,
     jobs: int,
     on_done: Callable[[BatchResult], None] = lambda result: None,
+    zygote: Zygote | None = None,
 ) -> list[BatchResult]:
-    """Grade every file, `jobs` at a time; results come back in the order of `files`."""
+    """Grade every file, `jobs` at a time; results come back in the order of `files`.
+
+    `zygote`: one already serving this problem's worker configuration (`worker_config`), kept open after;
+    several batches in one process (the project's tests) then share its imports."""
     # The workers come from a zygote started before anything of the grading is imported here (the kit's
     # formulas must never be in a worker's memory); the graders are forked from this process, after its
     # imports, with single-threaded BLAS and torch (their thread pools do not survive a fork).
-    zygote = Zygote(worker_config(problem, options))
+    own = zygote is None
+    zygote = zygote or Zygote(worker_config(problem, options))
     try:
         os.environ.update(dict(WORKER_ENV))
+        from grader.core.collected import CollectedSuite  # imports pytest: after the zygote's start, as warm_up does
+
         warm_up(problem)  # imported once here, inherited by every grader's fork
-        collect_suite(problem)  # so is the suite, with what it imports
         options = dataclasses.replace(options, zygote_fd=zygote.fd)
-        return _grade_all(problem, files, options, jobs, on_done)
+        # So is the suite: each grading is forked from inside the pytest session that collected it.
+        return CollectedSuite(problem, options).collected_then(
+            lambda suite: _grade_all(problem, files, options, jobs, on_done, suite.run if suite else None)
+        )
     finally:
-        zygote.close()
+        if own:
+            zygote.close()
 
 
 def _grade_all(
-    problem: Problem, files: list[Path], options: GradeOptions, jobs: int, on_done: Callable[[BatchResult], None]
+    problem: Problem, files: list[Path], options: GradeOptions, jobs: int, on_done: Callable[[BatchResult], None],
+    suite: SuiteRun | None,
 ) -> list[BatchResult]:
     context = multiprocessing.get_context("fork")
     results = {i: BatchResult(path) for i, path in enumerate(files)}
@@ -142,7 +153,7 @@ def _grade_all(
         while pending and len(running) < jobs:
             index = pending.pop(0)
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_grade_one, args=(problem, files[index], options, send), daemon=True)
+            process = context.Process(target=_grade_one, args=(problem, files[index], options, suite, send), daemon=True)
             process.start()
             send.close()
             running[receive] = (index, process, time.monotonic())
@@ -160,9 +171,9 @@ def _grade_all(
     return [results[i] for i in range(len(files))]
 
 
-def _grade_one(problem: Problem, path: Path, options: GradeOptions, send: Connection) -> None:
+def _grade_one(problem: Problem, path: Path, options: GradeOptions, suite: SuiteRun | None, send: Connection) -> None:
     try:
-        report = grade(problem, path, options)
+        report = grade(problem, path, options, suite)
         send.send_bytes(json.dumps(report.to_json()).encode())
     except BaseException as exc:  # noqa: BLE001 - reported as this file's error, never the batch's
         send.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())

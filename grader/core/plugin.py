@@ -163,10 +163,21 @@ class GradingPlugin:
         for item in items:
             self.rows[item.nodeid] = _Row(CheckResult(_row_name(item), self._category(item), Status.SKIP, message=NOT_RUN))
         if self.context.blocked is not None:
-            for row in self.rows.values():
-                row.result.status, row.result.message = Status.SKIP, f"{NOT_RUN}: the file could not be loaded"
-                row.finished = True
+            self._block_rows()
             items[:] = []
+
+    def attach(self, session: WorkerSession, blocked: str | None) -> None:
+        """Grade one file with a suite collected earlier (`grader.core.collected`): its worker, and whether its
+        file loaded. Without this, the plugin's context is the one it was collected with."""
+        self.context.session, self.context.blocked = session, blocked
+        self._candidate = Candidate(session)
+        if blocked is not None:
+            self._block_rows()
+
+    def _block_rows(self) -> None:
+        for row in self.rows.values():
+            row.result.status, row.result.message = Status.SKIP, f"{NOT_RUN}: the file could not be loaded"
+            row.finished = True
 
     @staticmethod
     def _category(item: pytest.Item) -> str:

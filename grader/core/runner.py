@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.catalog import Problem
 from grader.core import interrupts
@@ -76,7 +76,16 @@ def load_reference(problem: Problem) -> ModuleType:
     return module
 
 
-def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
+class SuiteRun(Protocol):
+    """Runs the hidden suite for one grading: pytest from scratch (`_run_suite`), or the items a batch collected
+    once before forking (`grader.core.collected`). Returns the rows and the plugin that kept them."""
+
+    def __call__(
+        self, problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None, trap: interrupts.SignalTrap
+    ) -> tuple[list[CheckResult], GradingPlugin]: ...
+
+
+def grade(problem: Problem, file: Path, options: GradeOptions, suite: SuiteRun | None = None) -> GradeReport:
     started = time.monotonic()
     report = GradeReport(problem=problem.slug, title=problem.title, file=str(file), seed=options.seed)
     session = WorkerSession(
@@ -95,7 +104,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
     )
     blocked: str | None = None
     rows: list[CheckResult] = []
-    suite: GradingPlugin | None = None  # what the suite's run found besides its rows (speed, picture)
+    plugin: GradingPlugin | None = None  # what the suite's run found besides its rows (speed, picture)
     load_s = 0.0
     with interrupts.trapped() as trap:
         try:
@@ -114,7 +123,7 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
                         load_s = time.monotonic() - loading  # an endless loop at import shows its 10 s, not 0 ms
                 except LoadFailure as failure:
                     blocked = str(failure)
-                rows, suite = _run_suite(problem, session, options, blocked, trap)
+                rows, plugin = (suite or _run_suite)(problem, session, options, blocked, trap)
             finally:
                 session.close()
         except interrupts.Interrupted:
@@ -125,10 +134,10 @@ def grade(problem: Problem, file: Path, options: GradeOptions) -> GradeReport:
         report.interrupted = trap.received
         rows.insert(0, _interrupted_row(trap.received, rows))
     report.checks = rows
-    if suite is not None:
-        report.speed_ratio, report.speed_of = suite.speed_figure()
-        report.left_out = tuple(sorted(suite.left_out))
-        picture = suite.picture_data()
+    if plugin is not None:
+        report.speed_ratio, report.speed_of = plugin.speed_figure()
+        report.left_out = tuple(sorted(plugin.left_out))
+        picture = plugin.picture_data()
         if picture is not None and problem.picture:
             report.picture = Picture(problem.picture, picture)
     report.output = CandidateOutput(session.output.text, session.output.total_bytes)
@@ -234,39 +243,33 @@ def _run_suite(
     left out on request."""
     import pytest
 
+    plugin = new_plugin(problem, session, options, blocked)
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        code = pytest.main(suite_args(problem), plugins=[plugin])
+    return suite_rows(plugin, code, trap), plugin
+
+
+def new_plugin(problem: Problem, session: WorkerSession | None, options: GradeOptions, blocked: str | None) -> GradingPlugin:
     from grader.core.plugin import GradingContext, GradingPlugin
 
     skipped = () if options.speed else ("speed",)
-    plugin = GradingPlugin(GradingContext(problem, session, load_reference(problem), options.seed, blocked, skipped))
-    log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        code = pytest.main(_suite_args(problem), plugins=[plugin])
+    return GradingPlugin(GradingContext(problem, session, load_reference(problem), options.seed, blocked, skipped))
+
+
+def suite_rows(plugin: GradingPlugin, code: int, trap: interrupts.SignalTrap) -> list[CheckResult]:
+    """The rows of a suite's run that ended with pytest exit status `code`; a run that did not finish, or a
+    suite that could not be collected, can leave no row passing that did not earn it."""
     stopped = _stopped(code, trap)
     rows = plugin.results(stopped)
-    problems = plugin.suite_errors or ([] if rows or stopped else [f"pytest exited with {code} and collected no checks"])
+    problems = plugin.suite_errors or ([] if rows else [f"pytest exited with {code} and collected no checks"])
     if problems:
         detail = "; ".join(problems) + " (a bug in the problem's hidden suite, not in your code)"
         rows.insert(0, CheckResult("hidden suite", "load", Status.ERROR, 0.0, detail))
-    return rows, plugin
+    return rows
 
 
-def collect_suite(problem: Problem) -> None:
-    """Collect the hidden suite and run none of its checks, so that the processes forked from this one later
-    (`grade batch`'s graders) find the suite, the modules it imports and pytest's lazy set-up loaded: a
-    grading of fc_net_norm or of the PyTorch track costs 0.1-0.25 CPU-s less, of the other problems 5-10 ms.
-    Nothing of a candidate is involved: the run is blocked before it starts, with no worker."""
-    import pytest
-
-    from grader.core.plugin import GradingContext, GradingPlugin
-
-    plugin = GradingPlugin(GradingContext(problem, None, load_reference(problem), 0, blocked="only collecting"))
-    with interrupts.trapped() as trap, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(_suite_args(problem), plugins=[plugin])
-    if trap.received is not None:  # pytest ends its session on the signal's KeyboardInterrupt; the command must end too
-        raise interrupts.Interrupted(trap.received)
-
-
-def _suite_args(problem: Problem) -> list[str]:
+def suite_args(problem: Problem) -> list[str]:
     return [
         str(problem.hidden),
         "--rootdir", str(problem.folder),
