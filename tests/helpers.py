@@ -80,29 +80,6 @@ def grade_many(jobs: Iterable[tuple[str, ...]]) -> list[GradeRun]:
         return list(pool.map(lambda args: grade(*args), jobs))
 
 
-def grade_files(
-    slug: str, files: list[Path], *args: str, started: Callable[[subprocess.Popen], None] = lambda process: None
-) -> dict[Path, GradeRun]:
-    """Grade many files of one problem with `grade batch` (one grader, forked per file): {file: its run}.
-
-    Each result looks like a `grade --json` run of that file: exit code 0 when every check passed.
-    """
-    if not files:
-        return {}
-    with tempfile.TemporaryDirectory(prefix="normkata-corpus-") as scratch:
-        # `grade batch` refuses the grader's own files as hand-ins: the reference is graded as a copy.
-        originals = {_hand_in(path, Path(scratch)): path for path in files}
-        run = grade("batch", slug, *map(str, originals), "--json", "-", *args, timeout=600, started=started)
-        assert run.code in (0, 1) and run.stdout, f"grade batch failed ({run.code}): {run.stderr[-2000:]}"
-        runs = {}
-        for result in json.loads(run.stdout)["results"]:
-            report = result["report"]
-            assert report is not None, f"{result['file']}: {result['error']}"
-            code = 0 if report["passed"] == report["total"] and report["total"] else 1
-            runs[originals[Path(result["file"])]] = GradeRun(code, json.dumps(report), "", result["seconds"])
-    return runs
-
-
 def _hand_in(path: Path, scratch: Path) -> Path:
     if ROOT / "solutions" not in path.resolve().parents:
         return path
@@ -178,7 +155,7 @@ def torch_marks(values: list) -> list:
 
 
 CORPUS_SEED = "4242"
-CORPUS_BATCHES_AT_ONCE = 2  # two `grade batch` processes of two jobs each: one's imports overlap the other's grading
+CORPUS_BATCHES_AT_ONCE = 2  # two corpus drivers grading two files each: one's imports overlap the other's grading
 
 
 class Corpus(dict):
@@ -220,14 +197,58 @@ def corpus_files(items: list[pytest.Item]) -> dict[tuple[str, bool], list[Path]]
     return groups
 
 
-class CorpusGrading:
-    """Each group graded by one `grade batch`, in the background from the moment it is started (the end of
-    collection), so that the grading overlaps the tests that run before the first one reading it.
+class CorpusDriver:
+    """One tests/corpus_driver.py process: `grade batch`'s grading of one batch after another, its imports and
+    zygotes paid once. Each call grades a group of one problem's files, like `grade batch SLUG FILES --json -
+    --seed CORPUS_SEED --jobs 2 [--no-speed]`."""
 
-    Grading is most of `make test`'s time: one batch per group pays the imports once (torch's take seconds),
-    and the forked graders and workers inherit them. While other tests run (each starting gradings of its
-    own), one batch at a time; once a test waits for the corpus, CORPUS_BATCHES_AT_ONCE. Costliest first, so
-    that the last batches are short ones and both cores finish together.
+    def __init__(self, started: Callable[[subprocess.Popen], None]) -> None:
+        self.errors = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # the driver's stderr
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "corpus_driver.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.errors, text=True, cwd=ROOT,
+        )  # fmt: skip
+        started(self.process)
+
+    def grade(self, slug: str, files: list[Path], speed: bool) -> dict[Path, GradeRun]:
+        """{file: its run}: each looks like a `grade --json` run of that file, exit code 0 when every check passed."""
+        with tempfile.TemporaryDirectory(prefix="normkata-corpus-") as scratch:
+            # `grade batch` refuses the grader's own files as hand-ins: the reference is graded as a copy.
+            originals = {_hand_in(path, Path(scratch)): path for path in files}
+            job = {"slug": slug, "files": [str(f) for f in originals], "speed": speed, "seed": CORPUS_SEED, "jobs": 2}
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        assert line, f"the corpus driver ended ({self.process.wait(timeout=10)}) while grading {slug}: {self.stderr()}"
+        document = json.loads(line)
+        assert "error" not in document, f"grading {slug}'s corpus failed: {document['error']}"
+        runs = {}
+        for result in document["results"]:
+            report = result["report"]
+            assert report is not None, f"{result['file']}: {result['error']}"
+            code = 0 if report["passed"] == report["total"] and report["total"] else 1
+            runs[originals[Path(result["file"])]] = GradeRun(code, json.dumps(report), "", result["seconds"])
+        return runs
+
+    def stderr(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read()[-3000:]
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+        self.errors.close()
+
+
+class CorpusGrading:
+    """The groups graded in the background from the moment this is started (the end of collection), so that
+    the grading overlaps the tests that run before the first one reading it.
+
+    Grading is most of `make test`'s time. Each of CORPUS_BATCHES_AT_ONCE threads feeds the groups it takes
+    to a corpus driver of its own (tests/corpus_driver.py), which pays the grader's imports (torch's take
+    seconds) and its zygotes once, not once per group; the forked graders and workers inherit them. While
+    other tests run (each starting gradings of its own), one thread works; once a test waits for the corpus,
+    all of them. Costliest first, so that the last groups are short ones and both cores finish together.
     """
 
     def __init__(self, groups: dict[tuple[str, bool], list[Path]]) -> None:
@@ -244,29 +265,43 @@ class CorpusGrading:
             thread.start()
 
     def _cost(self, key: tuple[str, bool]) -> float:
-        """Rough CPU seconds, as measured here: a batch's start (torch's imports, twice), then its files."""
+        """Rough CPU seconds, as measured here: the torch track's files cost most, then those with a speed row."""
         slug, speed = key
         if CATALOG.get(slug).track == "torch":
-            return 5.0 + 0.8 * len(self._groups[key])
-        return 0.6 + (1.1 if speed else 0.35) * len(self._groups[key])
+            return 0.8 * len(self._groups[key])
+        return (1.1 if speed else 0.35) * len(self._groups[key])
+
+    def _next(self) -> tuple[str, bool] | None:
+        with self._lock:
+            return self._todo.pop(0) if self._todo and not self._stopped else None
 
     def _work(self, index: int) -> None:
         if index > 0:
             self._waited.wait()
-        while True:
+        key = self._next()
+        if key is None:
+            return
+        try:
+            driver = CorpusDriver(self._track)
+        except OSError as exc:
             with self._lock:
-                if not self._todo:
+                self._failures.append(exc)
+            return
+        try:
+            while key is not None:
+                slug, speed = key
+                try:
+                    runs = driver.grade(slug, self._groups[key], speed)
+                except BaseException as exc:  # noqa: BLE001 - raised in the test that reads the corpus
+                    with self._lock:
+                        self._failures.append(exc)
                     return
-                slug, speed = key = self._todo.pop(0)
-            try:
-                runs = grade_files(slug, self._groups[key], "--seed", CORPUS_SEED, "--jobs", "2",
-                                   *(() if speed else ("--no-speed",)), started=self._track)
-            except BaseException as exc:  # noqa: BLE001 - raised in the test that reads the corpus
                 with self._lock:
-                    self._failures.append(exc)
-                continue
-            with self._lock:
-                self._corpus.update(runs)
+                    self._corpus.update(runs)
+                key = self._next()
+        finally:
+            if driver.process.poll() is None:
+                driver.close()
 
     def _track(self, process: subprocess.Popen) -> None:
         with self._lock:
@@ -284,7 +319,7 @@ class CorpusGrading:
         return self._corpus
 
     def stop(self) -> None:
-        """The session ended before every test read the corpus (-x, Ctrl-C): no batch is left running."""
+        """The session ended before every test read the corpus (-x, Ctrl-C): no driver is left running."""
         with self._lock:
             self._stopped = True
             self._todo.clear()
