@@ -92,6 +92,8 @@ class _RunLoop:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         self.suite._session, self.ran = session, True
+        for item in session.items:
+            item.location  # noqa: B018 - computed once here, not in every fork (each report needs it)
         streams = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.streams
         try:
