@@ -1,7 +1,7 @@
 # hostile: memory that grows chunk by chunk until the limit
-# args: --memory-mb 1024 --timeout 20
+# args: --memory-mb 512 --timeout 20
 # within: 30
-# expect: fail: ran out of memory: it tried to use more than 1 GiB
+# expect: fail: ran out of memory: it tried to use more than 0.5 GiB
 """Reference solution for layernorm.
 
 The cache keeps x_hat and rstd = 1/sqrt(var + eps) per row: all the backward pass needs, and it makes the
