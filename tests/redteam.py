@@ -353,7 +353,10 @@ class World:
     def __post_init__(self) -> None:
         tree, snap = template(self.base.parent)
         self.repo = self.base / "repo"
-        shutil.copytree(tree, self.repo, symlinks=True)
+        # `cp -a` makes the copy shutil.copytree(symlinks=True) made (modes, times, links) without Python's calls
+        # per file: 0.03 CPU-s a copy against 0.09 with two copies at once, as the two gradings make them here.
+        self.base.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-a", "--", str(tree), str(self.repo)], check=True)
         self.repo_before = snap
         self.store = self.base / "store"
         self.store_seeded = seed_store(self.store, self.slug)
