@@ -61,6 +61,10 @@ def describe_raised(fn: str, raised: dict, memory_mb: int = 0) -> CandidateRaise
 GRADING_BUDGET_MIN_S = 60.0
 GRADING_BUDGET_CALLS = 12  # the grading's budget in call timeouts
 MIN_CALL_S = 0.05  # the shortest timeout a call is given, even when the budget is all but spent
+# Importing the file may take a call's timeout and this much more: the worker has its track's libraries
+# imported before the file is (NumPy, torch), so what is left is the file's own top-level code and any
+# module it imports besides. An endless loop at import is reported this much sooner than it was at 10 s.
+IMPORT_ALLOWANCE_S = 5.0
 # What one check may receive in all: each reply has a budget of its own, and a check keeps what its calls
 # returned until it ends (values are handed back by reference), so 24 replies each just under their budget
 # would hold gigabytes in the grader.
@@ -135,7 +139,7 @@ class WorkerSession:
             message["package"] = {"root": str(self.package.root), "module": self.package.module}
         try:
             self._lock_down()
-            reply = replies.check(replies.load(self.functions), self._worker.request(message, self._bounded(self.timeout + 10.0)))
+            reply = replies.check(replies.load(self.functions), self._worker.request(message, self._bounded(self.timeout + IMPORT_ALLOWANCE_S)))
         except WorkerTimeout as exc:
             return LoadResult(False, {"type": "Timeout", "message": f"importing the file took longer than {exc.seconds:g} s"})
         except (WorkerDied, ProtocolError) as exc:
