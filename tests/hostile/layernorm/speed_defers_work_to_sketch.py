@@ -1,8 +1,8 @@
 # hostile: patches the worker so that the speed row's timed calls answer at once with placeholders, and does the real work when the grader asks for the results' sketches, outside the timed calls
 # within: 20
 # exit: 0
-# expect: pass/speed: (^|slow: )(0\.[5-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
-# speed-ratio-over: 0.5
+# expect: pass/speed: (^|slow: )(0\.[3-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
+# speed-ratio-over: 0.3
 """A correct LayerNorm whose worker moves the work of every timed call into the next untimed request."""
 
 import gc

@@ -1,8 +1,8 @@
 # hostile: remembers every result by a hash of its input arrays' bytes, to answer timed calls on inputs it has seen without work
 # within: 20
 # exit: 0
-# expect: pass/speed: (^|slow: )(0\.[5-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
-# speed-ratio-over: 0.5
+# expect: pass/speed: (^|slow: )(0\.[3-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
+# speed-ratio-over: 0.3
 """A correct LayerNorm that never computes the same inputs twice."""
 
 import functools

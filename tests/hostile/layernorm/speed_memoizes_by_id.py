@@ -1,8 +1,8 @@
 # hostile: remembers every result by the identity of its inputs (keeping them alive, so that no identity is reused), to answer repeated timed calls without work
 # within: 20
 # exit: 0
-# expect: pass/speed: (^|slow: )(0\.[5-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
-# speed-ratio-over: 0.5
+# expect: pass/speed: (^|slow: )(0\.[3-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
+# speed-ratio-over: 0.3
 """A correct LayerNorm that never computes the same call twice."""
 
 import functools

@@ -1,7 +1,7 @@
 # hostile: replaces exec and compile with versions that print every source text they are given, hoping for the reference solution the speed row once sent into this process
 # within: 20
 # exit: 0
-# expect: pass/speed: (^|slow: )(0\.[5-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
+# expect: pass/speed: (^|slow: )(0\.[3-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
 """A correct LayerNorm that shows whatever code passes through exec or compile in its process."""
 
 import builtins

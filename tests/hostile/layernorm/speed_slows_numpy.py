@@ -1,8 +1,8 @@
 # hostile: replaces NumPy's functions in its own process with versions that burn CPU first, keeping the fast originals for itself: a reference timed in the same process would look ten times slower
 # within: 20
 # exit: 0
-# expect: pass/speed: (^|slow: )(0\.[5-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
-# speed-ratio-over: 0.5
+# expect: pass/speed: (^|slow: )(0\.[3-9]\d|[1-9]\d*\.\d\d)× the reference's CPU time
+# speed-ratio-over: 0.3
 """A correct LayerNorm, and a NumPy that is slow for everyone else in this process."""
 
 import time
