@@ -22,7 +22,23 @@ from grader.kit.gradcheck import STEP
 from grader.kit.layers import AffineNorm, Case, assert_unchanged, unpack
 from grader.outcomes import CheckFailed
 
-SPEC_EPS = 1e-5
+SPEC_EPS = 1e-5  # the eps of torch's norm modules, which the specs keep
+
+
+class SpecEps:
+    """What a case derives from its `eps` field (None: not passed, so the default applies). Mixed into case
+    dataclasses of this module, conditional_layernorm's and the PyTorch track's (grader.kit.torch_kit)."""
+
+    eps: float | None
+
+    @property
+    def eps_value(self) -> float:
+        return SPEC_EPS if self.eps is None else self.eps
+
+    @property
+    def kwargs(self) -> dict:
+        """The constructor's keyword arguments: eps only when the case passes one."""
+        return {} if self.eps is None else {"eps": self.eps}
 GRADS = ("dx", "dgamma", "dbeta")
 
 # ====================================================================== shared: data and row-wise models
@@ -92,7 +108,7 @@ def as_shape(normalized_shape: int | tuple) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class ModuleCase:
+class ModuleCase(SpecEps):
     """One family of inputs for LayerNorm(normalized_shape): x has shape leading + normalized_shape."""
 
     name: str
@@ -122,12 +138,6 @@ class ModuleCase:
     def rtol(self) -> float:
         return 1e-4 if self.dtype == "float32" else 1e-7
 
-    @property
-    def eps_value(self) -> float:
-        return SPEC_EPS if self.eps is None else self.eps
-
-    def constructor_kwargs(self) -> dict:
-        return {} if self.eps is None else {"eps": self.eps}
 
 
 @dataclass
@@ -155,7 +165,7 @@ def make_module_inputs(rng: np.random.Generator, case: ModuleCase) -> ModuleInpu
 def build_layer(impl: Any, inputs: ModuleInputs) -> Any:
     """impl.LayerNorm(normalized_shape[, eps]) with gamma and beta set through its attributes (random cases)."""
     case = inputs.case
-    layer = impl.LayerNorm(case.normalized_shape, **case.constructor_kwargs())
+    layer = impl.LayerNorm(case.normalized_shape, **case.kwargs)
     if case.params != "fresh":
         layer.gamma = inputs.gamma.copy()
         layer.beta = inputs.beta.copy()

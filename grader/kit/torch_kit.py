@@ -15,21 +15,16 @@ import numpy as np
 
 from grader.kit.compare import assert_close, fmt_index
 from grader.kit.layers import assert_unchanged
-from grader.kit.ln_module import as_shape
+from grader.kit.ln_module import SpecEps, as_shape
 from grader.outcomes import CandidateRaised, CheckFailed
 from grader.sandbox.protocol import TensorArg
 
-# What assert_unchanged (grader.kit.layers) advises when a module wrote into its caller's tensors.
-SPEC_EPS = 1e-5  # the eps of torch's norm modules, which the PyTorch-track specs keep
-
-
-class ModuleCase:
+class ModuleCase(SpecEps):
     """What a PyTorch-track case over a `normalized_shape` derives from its fields `label`, `shape` and `eps`
     (None: not passed, the module's default applies). Mixed into each problem's own case dataclass."""
 
     label: str
     shape: int | tuple
-    eps: float | None
 
     def __str__(self) -> str:
         return self.label
@@ -38,15 +33,8 @@ class ModuleCase:
     def normalized(self) -> tuple:
         return as_shape(self.shape)
 
-    @property
-    def eps_value(self) -> float:
-        return SPEC_EPS if self.eps is None else self.eps
 
-    @property
-    def kwargs(self) -> dict:
-        return {} if self.eps is None else {"eps": self.eps}
-
-
+# What assert_unchanged (grader.kit.layers) advises when a module wrote into its caller's tensors.
 OUT_OF_PLACE = "use out-of-place operations (x = x - mean, not x -= mean; masked_fill, not masked_fill_)"
 RESIDUAL_OUT_OF_PLACE = "write x = x + sublayer(...), not x += ..., which writes into the caller's tensor while x is src"
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from grader.kit import mistakes
-from grader.kit.ln_module import SPEC_EPS, draw_rows, row_stats, rowwise_dx, rowwise_dx_mistakes
+from grader.kit.ln_module import SPEC_EPS, SpecEps, draw_rows, row_stats, rowwise_dx, rowwise_dx_mistakes
 from grader.kit.layers import unpack
 
 FORWARD = "conditional_layernorm_forward"
@@ -25,7 +25,7 @@ OUTPUTS = ("y", "cache")
 
 
 @dataclass(frozen=True)
-class CondCase:
+class CondCase(SpecEps):
     name: str
     n: int
     d: int
@@ -45,10 +45,6 @@ class CondCase:
     @property
     def rtol(self) -> float:
         return 1e-4 if self.dtype == "float32" else 1e-7
-
-    @property
-    def eps_value(self) -> float:
-        return SPEC_EPS if self.eps is None else self.eps
 
 
 @dataclass

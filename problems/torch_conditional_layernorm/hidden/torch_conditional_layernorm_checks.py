@@ -30,8 +30,8 @@ from torch import nn
 
 from grader.kit.compare import assert_close
 from grader.kit.torch_norm_mistakes import layernorm_diagnoses
-from grader.kit.ln_module import as_shape
-from grader.kit.torch_kit import SPEC_EPS, ModuleCase
+from grader.kit.ln_module import SPEC_EPS, as_shape
+from grader.kit.torch_kit import ModuleCase
 from grader.outcomes import CheckFailed
 
 PARAMS = ("gamma_proj.weight", "gamma_proj.bias", "beta_proj.weight", "beta_proj.bias")

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from grader.kit.compare import assert_close
-from grader.kit.ln_module import as_shape
-from grader.kit.torch_kit import SPEC_EPS, ModuleCase
+from grader.kit.ln_module import SPEC_EPS, as_shape
+from grader.kit.torch_kit import ModuleCase
 from grader.outcomes import CheckFailed
 
 # Defaults people reach for: LLaMA's 1e-6, 1e-8, none at all, and nn.RMSNorm's eps=None (float32's machine epsilon).
