@@ -39,7 +39,7 @@ class CollectedSuite:
     def collected_then(self, body: Callable[[CollectedSuite | None], T]) -> T:
         """Collect the suite, then call `body` with this suite from inside pytest's session (where the
         gradings fork), or with None when pytest ended before its run loop (it could not even collect)."""
-        loop = _RunLoop(self, lambda: body(self), (sys.stdout, sys.stderr))
+        loop = _RunLoop(self, body, (sys.stdout, sys.stderr))
         with interrupts.trapped() as trap:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 pytest.main(suite_args(self.plugin.context.problem), plugins=[self.plugin, loop])
@@ -71,7 +71,7 @@ class CollectedSuite:
                 item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         except (KeyboardInterrupt, pytest.exit.Exception):
             return pytest.ExitCode.INTERRUPTED
-        except Exception:  # noqa: BLE001 - pytest reports its own failures so
+        except Exception:  # noqa: BLE001 - pytest's session ends so on an error of its own
             return pytest.ExitCode.INTERNAL_ERROR
         finally:
             with contextlib.suppress(Exception):
@@ -83,7 +83,7 @@ class _RunLoop:
     """Takes the place of pytest's run loop: calls the body once, with the standard streams of before the
     session (the batch's progress display), and keeps what it returned or raised for after the session."""
 
-    def __init__(self, suite: CollectedSuite, body: Callable[[], object], streams: tuple) -> None:
+    def __init__(self, suite: CollectedSuite, body: Callable[[CollectedSuite], object], streams: tuple) -> None:
         self.suite, self.body, self.streams = suite, body, streams
         self.ran = False
         self.result: object = None
@@ -97,7 +97,7 @@ class _RunLoop:
         streams = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.streams
         try:
-            self.result = self.body()
+            self.result = self.body(self.suite)
         except BaseException as exc:  # noqa: BLE001 - raised again once pytest's session has ended
             self.raised = exc
         finally:
