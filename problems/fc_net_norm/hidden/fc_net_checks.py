@@ -31,7 +31,7 @@ import numpy as np
 from grader.core.candidate import RemoteObject
 from grader.kit.compare import assert_close, describe, expect_array, sentence
 from grader.kit.workload import Workload
-from grader.outcomes import CheckFailed
+from grader.outcomes import CandidateRaised, CheckFailed
 
 NORMS = (None, "batchnorm", "layernorm")
 
@@ -483,9 +483,14 @@ class RemoteNet:
         The call runs as a batch of one unperturbed evaluation (X copied, 0 added to one entry), whose reply
         carries only the loss, loss(X, y)[0]: the grads dict stays in the worker, where encoding it, and
         decoding and checking it here, cost more than the call itself. Callers check the whole result with
-        `train` first, so a loss(X, y) that returns no (loss, grads) pair is still named as such.
+        `train` first, so a loss(X, y) that returns no (loss, grads) pair is still named as such. A batch names
+        what raised by the method's bare name, so a loss that raises here is called again the usual way, to be
+        reported as FullyConnectedNet.loss with its own exception.
         """
-        (value,) = self.loss_fn.batch((x, y), {}, [(0, 0, 0.0)], select=0)
+        try:
+            (value,) = self.loss_fn.batch((x, y), {}, [(0, 0, 0.0)], select=0)
+        except CandidateRaised:
+            return self.train(x, y)[0]
         return as_scalar(value, "the loss returned by loss(X, y)")
 
 
