@@ -14,6 +14,7 @@ same mistakes the same way.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +103,11 @@ class BlockInputs:
     def f(self) -> int:
         return self.state["linear1.weight"].shape[0]
 
+    @functools.cached_property
+    def layer64(self) -> Any:
+        """The reference layer in float64, built once: every model of a mistake reads its parts (never changes them)."""
+        return reference_layer(self).double()
+
     def mask_kwargs(self, wrap: Callable[[np.ndarray], Any]) -> dict[str, Any]:
         """The masks as forward()'s keyword arguments (only those given), each passed through `wrap`."""
         kwargs = {}
@@ -184,7 +190,7 @@ def _structural_model(inputs: BlockInputs, **m: Any) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
-    layer = reference_layer(inputs).double()
+    layer = inputs.layer64
     x = torch.from_numpy(inputs.x.astype(np.float64))
     padding = None if inputs.padding is None or m.get("padding") == "ignored" else torch.from_numpy(inputs.padding)
     if padding is not None and m.get("padding") == "inverted":
