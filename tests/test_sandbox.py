@@ -70,3 +70,27 @@ def test_gradings_in_one_process_share_no_results() -> None:
     passed, total, stub_passed, messages = out.stdout.split(" ", 3)
     assert passed == total and stub_passed == "0", out.stdout + out.stderr
     assert "not implemented yet" in messages
+
+
+def test_a_call_can_bring_back_one_item_of_its_result(candidate_file) -> None:
+    """`select` brings back one item of a returned tuple or list (a gradient check's loss without its grads);
+    anything else comes back whole, unselected, and no candidate __getitem__ is run to pick an item."""
+    from grader.core.session import WorkerSession
+    from grader.sandbox.client import WorkerConfig
+
+    path = candidate_file(
+        "def pair(x):\n    return x * 2, {'g': x}\n\n\ndef scalar(x):\n    return x\n\n\n"
+        "class Guarded(tuple):\n    def __getitem__(self, i):\n        raise RuntimeError('indexed')\n\n\n"
+        "def guarded(x):\n    return Guarded((x, x))\n"
+    )
+    session = WorkerSession(path, None, ["pair", "scalar", "guarded"], timeout=10, config=WorkerConfig())
+    try:
+        assert session.load().ok
+        picked = [session.call(fn, (3.0,), {}, select=i) for fn, i in (("pair", 0), ("pair", 1), ("pair", 2), ("scalar", 0), ("guarded", 0))]
+        assert [(r.value, r.selected) for r in picked] == [
+            (6.0, True), ({"g": 3.0}, True), ((6.0, {"g": 3.0}), False), (3.0, False), ((3.0, 3.0), False),
+        ]  # fmt: skip
+        whole = session.call("pair", (3.0,), {})
+        assert (whole.value, whole.selected) == ((6.0, {"g": 3.0}), False)
+    finally:
+        session.close()

@@ -30,9 +30,12 @@ class RemoteFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.run(*args, **kwargs).value
 
-    def run(self, *args: Any, return_args: bool = False, **kwargs: Any) -> CallResult:
-        """The call with its details: timing, and (with return_args) the arguments as they were afterwards."""
-        result = self._session.call(self.name, args, kwargs, return_args=return_args, target=self._target, label=self.label)
+    def run(self, *args: Any, return_args: bool = False, select: int | None = None, **kwargs: Any) -> CallResult:
+        """The call with its details: timing, and (with return_args) the arguments as they were afterwards;
+        with `select`, item `select` of a returned tuple or list alone (see WorkerSession.call)."""
+        result = self._session.call(
+            self.name, args, kwargs, return_args=return_args, target=self._target, label=self.label, select=select
+        )
         result.value = _stand_ins(self._session, result.value)
         return result
 

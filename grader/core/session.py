@@ -37,6 +37,7 @@ class CallResult:
     args_after: list | None = None
     kwargs_after: dict | None = None
     args_ref: Ref | None = None  # the call's arguments, still held by the worker (with return_args)
+    selected: bool = False  # `value` is item `select` of what the call returned (a call with select)
 
 
 def describe_raised(fn: str, raised: dict, memory_mb: int = 0) -> CandidateRaised:
@@ -237,9 +238,14 @@ class WorkerSession:
 
     # ----------------------------------------------------------------- calls
     def call(
-        self, fn: str, args: tuple, kwargs: dict, *, return_args: bool = False, target: Ref | None = None, label: str = ""
+        self, fn: str, args: tuple, kwargs: dict, *, return_args: bool = False, target: Ref | None = None, label: str = "",
+        select: int | None = None,
     ) -> CallResult:
-        """Call fn of the candidate's module, or method fn of the object `target` names (shown as `label`)."""
+        """Call fn of the candidate's module, or method fn of the object `target` names (shown as `label`).
+
+        `select` asks for item `select` of a returned tuple or list alone (say the loss of `loss, grads`, called
+        hundreds of times by a gradient check): the rest is neither encoded nor decoded. Any other result comes
+        whole, with `selected` False."""
         label = label or fn
         message = {
             "op": "call",
@@ -248,11 +254,13 @@ class WorkerSession:
             "args": self._outgoing(args),
             "kwargs": {k: self._outgoing_one(v) for k, v in kwargs.items()},
             "return_args": return_args,
+            "select": select,
         }
-        reply, cpu_s = self.measured(label, message, replies.CALL_WITH_ARGS if return_args else replies.CALL, drops=True)
-        value = reply["value"]
-        self._remember(value, reply["ref"])
-        return CallResult(value, cpu_s, reply.get("args_after"), reply.get("kwargs_after"), reply.get("args_ref"))
+        shape = replies.CALL_WITH_ARGS if return_args else replies.CALL if select is None else replies.CALL_PART
+        reply, cpu_s = self.measured(label, message, shape, drops=True)
+        value, ref, selected = reply["value"], reply["ref"], select is not None and reply["selected"]
+        self._remember(value, Ref(ref.handle, (select,)) if selected else ref)
+        return CallResult(value, cpu_s, reply.get("args_after"), reply.get("kwargs_after"), reply.get("args_ref"), selected)
 
     def get_attribute(self, target: Ref, name: str, label: str) -> tuple[bool, Any]:
         """(True, None) for a method, else (False, the attribute's value) of an object the worker holds."""

@@ -196,6 +196,7 @@ def load(names: list[str]) -> Shape:
 
 CALL = record({"value": anything, "ref": ref, "elapsed": seconds})
 CALL_WITH_ARGS = record({"value": anything, "ref": ref, "elapsed": seconds, "args_after": list_of(anything), "args_ref": ref, "kwargs_after": dict_of(anything)})  # fmt: skip
+CALL_PART = record({"value": anything, "ref": ref, "elapsed": seconds, "selected": boolean})  # a call with `select`
 VALUE = record({"value": anything})  # fetch, and each reply of a batch
 DONE = record({})  # setattr
 

@@ -298,6 +298,9 @@ class Worker:
             return {"ok": False, "raised": self.describe_exception(exc), "elapsed": _clock() - start}
         elapsed = _clock() - start
         ref = self.keep(value)
+        select = request.get("select")
+        if select is not None:
+            return self._part_of(value, ref, select, elapsed)
         encoded = self.outline(value, ref) if request.get("outline") else self.encode(value, ref)
         reply = {"ok": True, "value": encoded, "ref": ref, "elapsed": elapsed}
         if request.get("return_args"):
@@ -308,6 +311,15 @@ class Worker:
             reply["args_ref"] = args_ref
             reply["kwargs_after"] = self.encode(dict(kwargs), Ref(0))
         return reply
+
+    def _part_of(self, value: Any, ref: Ref, select: int, elapsed: float) -> dict:
+        """Item `select` of a returned tuple or list alone, the rest left here (`selected`); any other result whole.
+
+        Only built-in sequences are indexed: no candidate __getitem__ runs on the grader's behalf."""
+        if type(value) in (tuple, list) and type(select) is int and -len(value) <= select < len(value):
+            part = self.encode(value[select], Ref(ref.handle, (select,)))
+            return {"ok": True, "value": part, "ref": ref, "elapsed": elapsed, "selected": True}
+        return {"ok": True, "value": self.encode(value, ref), "ref": ref, "elapsed": elapsed, "selected": False}
 
     def op_fetch(self, request: dict) -> dict:
         ref = request["ref"]

@@ -31,7 +31,7 @@ import numpy as np
 from grader.core.candidate import RemoteObject
 from grader.kit.compare import assert_close, describe, expect_array, sentence
 from grader.kit.workload import Workload
-from grader.outcomes import CandidateRaised, CheckFailed
+from grader.outcomes import CheckFailed
 
 NORMS = (None, "batchnorm", "layernorm")
 
@@ -478,20 +478,13 @@ class RemoteNet:
         return expect_array(value, "loss(X) (test mode: the scores)", shape=(len(x), self.case.classes))
 
     def loss_value(self, x: np.ndarray, y: np.ndarray) -> float:
-        """loss(X, y)'s loss alone, for the gradient check's hundreds of evaluations of it.
-
-        The call runs as a batch of one unperturbed evaluation (X copied, 0 added to one entry), whose reply
-        carries only the loss, loss(X, y)[0]: the grads dict stays in the worker, where encoding it, and
-        decoding and checking it here, cost more than the call itself. Callers check the whole result with
-        `train` first, so a loss(X, y) that returns no (loss, grads) pair is still named as such. A batch names
-        what raised by the method's bare name, so a loss that raises here is called again the usual way, to be
-        reported as FullyConnectedNet.loss with its own exception.
-        """
-        try:
-            (value,) = self.loss_fn.batch((x, y), {}, [(0, 0, 0.0)], select=0)
-        except CandidateRaised:
-            return self.train(x, y)[0]
-        return as_scalar(value, "the loss returned by loss(X, y)")
+        """loss(X, y)'s loss alone, for the gradient check's hundreds of evaluations of it: the grads dict stays
+        in the worker, where encoding it, and decoding and checking it here, would cost more than the call.
+        Callers check one whole result with `train` first; a result that is no pair is still named as such."""
+        result = self.loss_fn.run(x, y, select=0)
+        if not result.selected:
+            return self.check_train_result(result.value)[0]
+        return as_scalar(result.value, "the loss returned by loss(X, y)")
 
 
 def as_scalar(value: Any, what: str) -> float:
