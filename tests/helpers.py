@@ -248,12 +248,16 @@ class CorpusGrading:
     to a corpus driver of its own (tests/corpus_driver.py), which pays the grader's imports (torch's take
     seconds) and its zygotes once, not once per group; the forked graders and workers inherit them. While
     other tests run (each starting gradings of its own), one thread works; once a test waits for the corpus,
-    all of them. Costliest first, so that the last groups are short ones and both cores finish together.
+    all of them. Each thread keeps to one track while that track has groups left (the first thread the PyTorch
+    track's, the others the NumPy track's), so that one driver, not two, imports torch and starts its zygotes;
+    then it helps with the other's. Costliest first, so that the last groups are short ones and both cores
+    finish together.
     """
 
     def __init__(self, groups: dict[tuple[str, bool], list[Path]]) -> None:
         self._groups = groups
         self._todo = sorted(groups, key=self._cost, reverse=True)
+        self._torch = {key for key in groups if CATALOG.get(key[0]).track == "torch"}
         self._lock = threading.Lock()
         self._corpus = Corpus()
         self._failures: list[BaseException] = []
@@ -271,14 +275,20 @@ class CorpusGrading:
             return 0.8 * len(self._groups[key])
         return (1.1 if speed else 0.35) * len(self._groups[key])
 
-    def _next(self) -> tuple[str, bool] | None:
+    def _next(self, index: int) -> tuple[str, bool] | None:
+        """The costliest group left, of the thread's own track while that has any (thread 0: torch)."""
         with self._lock:
-            return self._todo.pop(0) if self._todo and not self._stopped else None
+            if self._stopped or not self._todo:
+                return None
+            own = [key for key in self._todo if (key in self._torch) == (index == 0)]
+            key = (own or self._todo)[0]
+            self._todo.remove(key)
+            return key
 
     def _work(self, index: int) -> None:
         if index > 0:
             self._waited.wait()
-        key = self._next()
+        key = self._next(index)
         if key is None:
             return
         try:
@@ -298,7 +308,7 @@ class CorpusGrading:
                     return
                 with self._lock:
                     self._corpus.update(runs)
-                key = self._next()
+                key = self._next(index)
         finally:
             if driver.process.poll() is None:
                 driver.close()
