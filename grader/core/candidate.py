@@ -52,7 +52,7 @@ class RemoteFunction:
         return None
 
     def batch(self, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None = None) -> list:
-        return self._session.batch(self.name, args, kwargs, perturb, select, target=self._target)
+        return self._session.batch(self.name, args, kwargs, perturb, select, target=self._target, label=self.label)
 
     def __repr__(self) -> str:
         return f"<candidate function {self.label}>"

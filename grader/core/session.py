@@ -280,9 +280,11 @@ class WorkerSession:
 
     def batch(
         self, fn: str, args: tuple, kwargs: dict, perturb: list[tuple[int, int, float]], select: int | None,
-        target: Ref | None = None,
+        target: Ref | None = None, label: str = "",
     ) -> list:
-        """fn evaluated on perturbed copies of args, each result selected by `select` (see worker.op_batch)."""
+        """fn evaluated on perturbed copies of args, each result selected by `select` (see worker.op_batch);
+        named `label` in messages, and stopped after a hang or crash, as a single call of it is."""
+        label = label or fn
         message = {
             "op": "batch",
             "fn": fn,
@@ -297,14 +299,14 @@ class WorkerSession:
             values = []
             for reply in worker.stream(message, len(perturb), self._bounded(self.timeout)):
                 if not replies.check(replies.VALUE, reply)["ok"]:
-                    raise describe_raised(fn, reply["raised"], self.config.memory_mb)
+                    raise describe_raised(label, reply["raised"], self.config.memory_mb)
                 values.append(reply["value"])
                 if self.out_of_time():
                     worker.kill()  # its remaining evaluations would arrive as stale replies
                     raise WorkerTimeout(self.budget_s)
             return values
 
-        return self._exchange(fn, run)
+        return self._exchange(label, run)
 
     def torch(self, action: str, label: str, request: dict) -> dict:
         """A PyTorch-track operation on a worker-held module (see grader.sandbox.torch_ops)."""
