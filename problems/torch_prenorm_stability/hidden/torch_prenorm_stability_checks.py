@@ -14,6 +14,7 @@ numbers must reproduce. Every judgement is made here.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,10 +114,8 @@ def _layer_step(kind: str, layer: Any, x: Any, across_batch: bool = False) -> An
     raise ValueError(kind)
 
 
-def stack_model(
-    d: int, nhead: int, f: int, num_layers: int, state: dict[str, np.ndarray], x: np.ndarray, kind: str, final_norm: bool, *, across_batch: bool = False
-) -> np.ndarray:
-    """What a stack of `kind` layers (and the final norm, if asked) returns on x, in float64, here."""
+def float64_layers(d: int, nhead: int, f: int, num_layers: int, state: dict[str, np.ndarray]) -> list:
+    """The stack's layers in float64 with `state`'s weights: the parts every model of a mistake reads."""
     import torch
 
     layers = []
@@ -125,6 +124,15 @@ def stack_model(
         prefix = f"layers.{i}."
         layer.load_state_dict({k[len(prefix) :]: torch.from_numpy(np.array(v, dtype=np.float64)) for k, v in state.items() if k.startswith(prefix)})
         layers.append(layer)
+    return layers
+
+
+def stack_model(
+    layers: list, d: int, state: dict[str, np.ndarray], x: np.ndarray, kind: str, final_norm: bool, *, across_batch: bool = False
+) -> np.ndarray:
+    """What a stack of `kind` layers (and the final norm, if asked) returns on x, in float64, here."""
+    import torch
+
     with torch.no_grad():
         h = torch.from_numpy(np.array(x, dtype=np.float64))
         for layer in layers:
@@ -141,8 +149,10 @@ def stack_model(
 def stack_diagnoses(d: int, nhead: int, f: int, num_layers: int, state: dict[str, np.ndarray], x: np.ndarray, pre: bool) -> dict[str, Callable[[], np.ndarray]]:
     """Known mistakes → what each would have returned on these weights and this input (computed lazily)."""
 
+    layers = functools.cache(lambda: float64_layers(d, nhead, f, num_layers, state))  # built by the first model run, shared
+
     def model(kind: str, final: bool, across_batch: bool = False) -> Callable[[], np.ndarray]:
-        return lambda: stack_model(d, nhead, f, num_layers, state, x, kind, final, across_batch=across_batch)
+        return lambda: stack_model(layers(), d, state, x, kind, final, across_batch=across_batch)
 
     if pre:
         return {
