@@ -245,7 +245,9 @@ class WorkerSession:
 
         `select` asks for item `select` of a returned tuple or list alone (say the loss of `loss, grads`, called
         hundreds of times by a gradient check): the rest is neither encoded nor decoded. Any other result comes
-        whole, with `selected` False."""
+        whole, with `selected` False. It does not combine with return_args (no check needs both)."""
+        if select is not None and return_args:
+            raise ValueError("a call brings back one item of its result (select) or its arguments too (return_args), not both")
         label = label or fn
         message = {
             "op": "call",
