@@ -39,6 +39,8 @@ class SpecEps:
     def kwargs(self) -> dict:
         """The constructor's keyword arguments: eps only when the case passes one."""
         return {} if self.eps is None else {"eps": self.eps}
+
+
 GRADS = ("dx", "dgamma", "dbeta")
 
 # ====================================================================== shared: data and row-wise models
@@ -137,7 +139,6 @@ class ModuleCase(SpecEps):
     @property
     def rtol(self) -> float:
         return 1e-4 if self.dtype == "float32" else 1e-7
-
 
 
 @dataclass

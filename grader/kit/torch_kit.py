@@ -19,6 +19,7 @@ from grader.kit.ln_module import SpecEps, as_shape
 from grader.outcomes import CandidateRaised, CheckFailed
 from grader.sandbox.protocol import TensorArg
 
+
 class ModuleCase(SpecEps):
     """What a PyTorch-track case over a `normalized_shape` derives from its fields `label`, `shape` and `eps`
     (None: not passed, the module's default applies). Mixed into each problem's own case dataclass."""
