@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -171,27 +172,42 @@ class Corpus(dict):
         return self[specimen.path.resolve()]
 
 
-def corpus_files(items: list[pytest.Item]) -> dict[tuple[str, bool], list[Path]]:
-    """What the selected tests using the `corpus` fixture will read, as {(slug, speed row?): files}.
+class Group(NamedTuple):
+    """Files of one problem graded in one batch, alike: with the speed row or without, and in which categories."""
+
+    slug: str
+    speed: bool
+    only: tuple[str, ...] | None  # None: every category
+
+
+def corpus_files(items: list[pytest.Item]) -> dict[Group, list[Path]]:
+    """What the selected tests using the `corpus` fixture will read, grouped by how each file is graded.
 
     A test says which problem file it reads with @pytest.mark.corpus("reference" | "stub") and a `slug`
     parameter; a test with a `specimen` parameter reads that file. Only the specimens whose header promises
     a speed message run the speed row (it is a measurement, never a verdict, and the costliest row); the
-    PyTorch track has none. Skipped tests (torch missing) add nothing.
+    PyTorch track has none. A mutant is graded only in the categories its header says it is caught in: its
+    test reads nothing else of the run (a third of the mutants' grading time went to rows no test read),
+    unless a `not-said` header makes every row's message part of the test. Skipped tests (torch missing)
+    add nothing.
     """
-    groups: dict[tuple[str, bool], list[Path]] = {}
+    groups: dict[Group, list[Path]] = {}
     for item in items:
         callspec = getattr(item, "callspec", None)
         if "corpus" not in getattr(item, "fixturenames", ()) or callspec is None or _skipped(item):
             continue
         marker = item.get_closest_marker("corpus")
+        only = None
         if marker is not None:
             problem = CATALOG.get(callspec.params["slug"])
             slug, path, speed = problem.slug, problem.solution if marker.args[0] == "reference" else problem.stub, True
         else:
             specimen = callspec.params["specimen"]
             slug, path, speed = specimen.slug, specimen.path, specimen.speed is not None
-        files = groups.setdefault((slug, speed and CATALOG.get(slug).track != "torch"), [])
+            if specimen.kind == "mutants" and not specimen.not_said:
+                only = tuple(sorted(specimen.caught_by))
+        group = Group(slug, speed and CATALOG.get(slug).track != "torch", only)
+        files = groups.setdefault(group, [])
         if path.resolve() not in files:
             files.append(path.resolve())
     return groups
@@ -200,7 +216,7 @@ def corpus_files(items: list[pytest.Item]) -> dict[tuple[str, bool], list[Path]]
 class CorpusDriver:
     """One tests/corpus_driver.py process: `grade batch`'s grading of one batch after another, its imports and
     zygotes paid once. Each call grades a group of one problem's files, like `grade batch SLUG FILES --json -
-    --seed CORPUS_SEED --jobs 2 [--no-speed]`."""
+    --seed CORPUS_SEED --jobs 2 [--no-speed]`, in the group's categories only."""
 
     def __init__(self, started: Callable[[subprocess.Popen], None]) -> None:
         self.errors = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # the driver's stderr
@@ -210,18 +226,18 @@ class CorpusDriver:
         )  # fmt: skip
         started(self.process)
 
-    def grade(self, slug: str, files: list[Path], speed: bool) -> dict[Path, GradeRun]:
+    def grade(self, group: Group, files: list[Path]) -> dict[Path, GradeRun]:
         """{file: its run}: each looks like a `grade --json` run of that file, exit code 0 when every check passed."""
         with tempfile.TemporaryDirectory(prefix="normkata-corpus-") as scratch:
             # `grade batch` refuses the grader's own files as hand-ins: the reference is graded as a copy.
             originals = {_hand_in(path, Path(scratch)): path for path in files}
-            job = {"slug": slug, "files": [str(f) for f in originals], "speed": speed, "seed": CORPUS_SEED, "jobs": 2}
+            job = {**group._asdict(), "files": [str(f) for f in originals], "seed": CORPUS_SEED, "jobs": 2}
             self.process.stdin.write(json.dumps(job) + "\n")
             self.process.stdin.flush()
             line = self.process.stdout.readline()
-        assert line, f"the corpus driver ended ({self.process.wait(timeout=10)}) while grading {slug}: {self.stderr()}"
+        assert line, f"the corpus driver ended ({self.process.wait(timeout=10)}) while grading {group.slug}: {self.stderr()}"
         document = json.loads(line)
-        assert "error" not in document, f"grading {slug}'s corpus failed: {document['error']}"
+        assert "error" not in document, f"grading {group.slug}'s corpus failed: {document['error']}"
         runs = {}
         for result in document["results"]:
             report = result["report"]
@@ -254,10 +270,10 @@ class CorpusGrading:
     finish together.
     """
 
-    def __init__(self, groups: dict[tuple[str, bool], list[Path]]) -> None:
+    def __init__(self, groups: dict[Group, list[Path]]) -> None:
         self._groups = groups
         self._todo = sorted(groups, key=self._cost, reverse=True)
-        self._torch = {key for key in groups if CATALOG.get(key[0]).track == "torch"}
+        self._torch = {group for group in groups if CATALOG.get(group.slug).track == "torch"}
         self._lock = threading.Lock()
         self._corpus = Corpus()
         self._failures: list[BaseException] = []
@@ -268,28 +284,27 @@ class CorpusGrading:
         for thread in self._threads:
             thread.start()
 
-    def _cost(self, key: tuple[str, bool]) -> float:
+    def _cost(self, group: Group) -> float:
         """Rough CPU seconds, as measured here: the torch track's files cost most, then those with a speed row."""
-        slug, speed = key
-        if CATALOG.get(slug).track == "torch":
-            return 0.8 * len(self._groups[key])
-        return (1.1 if speed else 0.35) * len(self._groups[key])
+        if CATALOG.get(group.slug).track == "torch":
+            return 0.8 * len(self._groups[group])
+        return (1.1 if group.speed else 0.35) * len(self._groups[group])
 
-    def _next(self, index: int) -> tuple[str, bool] | None:
+    def _next(self, index: int) -> Group | None:
         """The costliest group left, of the thread's own track while that has any (thread 0: torch)."""
         with self._lock:
             if self._stopped or not self._todo:
                 return None
-            own = [key for key in self._todo if (key in self._torch) == (index == 0)]
-            key = (own or self._todo)[0]
-            self._todo.remove(key)
-            return key
+            own = [group for group in self._todo if (group in self._torch) == (index == 0)]
+            group = (own or self._todo)[0]
+            self._todo.remove(group)
+            return group
 
     def _work(self, index: int) -> None:
         if index > 0:
             self._waited.wait()
-        key = self._next(index)
-        if key is None:
+        group = self._next(index)
+        if group is None:
             return
         try:
             driver = CorpusDriver(self._track)
@@ -298,17 +313,16 @@ class CorpusGrading:
                 self._failures.append(exc)
             return
         try:
-            while key is not None:
-                slug, speed = key
+            while group is not None:
                 try:
-                    runs = driver.grade(slug, self._groups[key], speed)
+                    runs = driver.grade(group, self._groups[group])
                 except BaseException as exc:  # noqa: BLE001 - raised in the test that reads the corpus
                     with self._lock:
                         self._failures.append(exc)
                     return
                 with self._lock:
                     self._corpus.update(runs)
-                key = self._next(index)
+                group = self._next(index)
         finally:
             if driver.process.poll() is None:
                 driver.close()

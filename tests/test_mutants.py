@@ -20,6 +20,8 @@ MIN_MUTANTS, MIN_VARIANTS = 8, 2
 def test_mutant_is_caught(specimen, corpus) -> None:
     run = corpus.specimen(specimen)
     assert run.code == 1, f"{specimen.id} ({specimen.mistake}) passed every check:\n{run.stdout[:2000]}"
+    if not specimen.not_said:  # graded in its promised categories only (helpers.corpus_files): no other row
+        assert {row["category"] for row in run.rows()} <= {"load", *specimen.caught_by}, run.report["left_out"]
     failing = [row for row in run.rows() if row["status"] not in ("pass", "skip")]
     missing = set(specimen.caught_by) - {row["category"] for row in failing}
     assert not missing, f"{specimen.id} ({specimen.mistake}) not caught in {missing}; failing rows: {failing}"
