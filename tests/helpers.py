@@ -25,6 +25,9 @@ from grader.catalog import Catalog
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Catalog(ROOT)
 PARALLEL = max(2, os.cpu_count() or 2)
+# What a developer's shell may hold for their own pytest runs; no grading may change with it (runner.hermetic_pytest):
+# stop at the first failure, rerun last failures (whose cache plugin gradings leave out), load a missing plugin.
+USERS_PYTEST_SETTINGS = {"PYTEST_ADDOPTS": "-x --lf", "PYTEST_PLUGINS": "no_such_pytest_plugin"}
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from helpers import ROOT, grade, without_module
+from helpers import ROOT, USERS_PYTEST_SETTINGS, grade, without_module
 
 REFERENCE = ROOT / "solutions" / "layernorm.py"
 HANGS = "def layernorm_forward(x, gamma, beta, eps=1e-5):\n    while True:\n        pass\n\n\ndef layernorm_backward(dout, cache):\n    while True:\n        pass\n"
@@ -118,12 +118,14 @@ def test_batch_ranks_flagged_speed_rows_last_reports_errors_and_keeps_earlier_fi
 def test_batch_grades_each_file_as_a_single_grading_does(tmp_path) -> None:
     """`grade batch` collects the hidden suite once and forks a grader per file from there: each file still gets
     the rows a grading of its own gives, whatever was graded before it (the stub first, then a mistake, then a
-    correct file). layernorm_basic's suite imports a module beside it (hidden/ln_forward_only.py)."""
+    correct file), whatever the user's pytest settings. layernorm_basic's suite imports a module beside it
+    (hidden/ln_forward_only.py)."""
     correct = tmp_path / "correct.py"
     shutil.copy(ROOT / "solutions" / "layernorm_basic.py", correct)
     stub, mistake = ROOT / "problems" / "layernorm_basic" / "layernorm_basic.py", ROOT / "tests" / "mutants" / "layernorm_basic" / "unbiased_variance.py"
     files = [stub, mistake, correct]
-    run = grade("batch", "layernorm_basic", *map(str, files), "--json", "-", "--seed", "11", "--no-speed")
+    batch = ("batch", "layernorm_basic", *map(str, files), "--json", "-", "--seed", "11", "--no-speed")
+    run = grade(*batch, env=USERS_PYTEST_SETTINGS)
     assert run.code == 1, run.stderr
     batched = {Path(r["file"]).name: r["report"]["checks"] for r in json.loads(run.stdout)["results"]}
     for path in files:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import ROOT, grade
+from helpers import ROOT, USERS_PYTEST_SETTINGS, grade
 
 WRONG_VARIANCE = """
 import numpy as np
@@ -87,10 +87,13 @@ def test_exit_status_and_json_schema(candidate_file) -> None:
     assert any("ddof=1" in c["message"] for c in report["checks"] if c["status"] == "fail")
 
 
-def test_seed_replays_identical_results(candidate_file) -> None:
+def test_seed_replays_identical_results_whatever_the_users_pytest_settings(candidate_file) -> None:
     path = str(candidate_file(WRONG_VARIANCE))
     # The speed row is left out: it is a measurement, not drawn from the seed, and `outcome` never reads it.
-    first, second = (grade("layernorm", "--file", path, "--seed", "77", "--json", "--no-speed") for _ in range(2))
+    first, second = (
+        grade("layernorm", "--file", path, "--seed", "77", "--json", "--no-speed", env=env)
+        for env in ({}, USERS_PYTEST_SETTINGS)
+    )
 
     def outcome(run):
         return [(c["name"], c["status"], c["message"]) for c in run.report["checks"] if c["category"] != "speed"]

@@ -21,7 +21,7 @@ import pytest
 from grader.catalog import Problem
 from grader.core import interrupts
 from grader.core.plugin import GradingPlugin
-from grader.core.runner import GradeOptions, new_plugin, suite_args, suite_rows
+from grader.core.runner import GradeOptions, hermetic_pytest, new_plugin, suite_args, suite_rows
 from grader.core.session import WorkerSession
 from grader.model import CheckResult
 
@@ -41,7 +41,8 @@ class CollectedSuite:
         gradings fork), or with None when pytest ended before its run loop (it could not even collect)."""
         loop = _RunLoop(self, body, (sys.stdout, sys.stderr))
         with interrupts.trapped() as trap:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            quiet = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
+            with quiet[0], quiet[1], hermetic_pytest():
                 pytest.main(suite_args(self.plugin.context.problem), plugins=[self.plugin, loop])
             if trap.received is not None and loop.raised is None:  # pytest ends its session on the signal
                 raise interrupts.Interrupted(trap.received)

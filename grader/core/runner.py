@@ -6,10 +6,12 @@ import contextlib
 import importlib
 import importlib.util
 import io
+import os
 import random
 import shlex
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -246,9 +248,32 @@ def _run_suite(
 
     plugin = new_plugin(problem, session, options, blocked)
     log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), hermetic_pytest():
         code = pytest.main(suite_args(problem), plugins=[plugin])
     return suite_rows(plugin, code, trap), plugin
+
+
+USER_PYTEST_SETTINGS = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+@contextlib.contextmanager
+def hermetic_pytest() -> Iterator[None]:
+    """pytest as `suite_args` configures it, whatever the user's shell and venv hold: a developer's
+    PYTEST_ADDOPTS=-x cut a scorecard to its first failing row (the rest "not run"), `--lf` made the reference
+    fail as "a bug in the problem's hidden suite", and a plugin installed beside us (pytest-randomly reorders
+    tests) would join every grading. The environment is the user's again once the suite has run."""
+    saved = {name: os.environ.get(name) for name in (*USER_PYTEST_SETTINGS, "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
+    for name in USER_PYTEST_SETTINGS:
+        os.environ.pop(name, None)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def new_plugin(problem: Problem, session: WorkerSession | None, options: GradeOptions, blocked: str | None) -> GradingPlugin:
