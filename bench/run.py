@@ -2,7 +2,7 @@
 
 1. kernels: forward + backward of each reference against torch CPU and the memory-bandwidth floor;
 2. the speed row's honesty: the reference graded against itself, five times per problem;
-3. latency of the edit-grade loop (bench/latency.py).
+3. latency of the edit-grade loop and of `grade watch` (bench/latency.py).
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def main() -> None:
     print("\n".join(ratio_lines), flush=True)
     latency_table = latency.table(latency.measure(9))
     print(latency_table)
+    watch = latency.watch_line(latency.watch_latency(9))
+    print(watch)
     doc = f"""# Benchmarks
 
 Written by `make bench` (bench/run.py). Machine: {machine()}.
@@ -95,6 +97,8 @@ The reference graded against itself (`grade SLUG --reference --json`, seeds 0–
 Interleaved runs, 9 of each:
 
 {latency_table}
+
+{watch}
 """
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "benchmarks.md").write_text(doc, encoding="utf-8")
