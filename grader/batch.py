@@ -11,21 +11,27 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import json
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.catalog import Problem
 from grader.core.package import package_of
 from grader.core.runner import WORKER_ENV, GradeOptions, SuiteRun, grade, grader_file, warm_up, worker_config
 from grader.model import GradeReport, Status
 from grader.sandbox.zygote import Zygote
+
+if TYPE_CHECKING:  # both import pytest and the kit, which grade_batch imports only once its zygote has started
+    from grader.core.collected import CollectedSuite
+    from grader.core.plugin import Narrowed
 
 # How the kit's speed rows begin when they flag the code (grader.kit.speed, bn_param_checks).
 SPEED_FLAGS = ("not vectorized", "slow", "not faster")
@@ -115,11 +121,13 @@ def grade_batch(
     jobs: int,
     on_done: Callable[[BatchResult], None] = lambda result: None,
     zygote: Zygote | None = None,
+    narrowed: Mapping[Path, Narrowed] | None = None,
 ) -> list[BatchResult]:
     """Grade every file, `jobs` at a time; results come back in the order of `files`.
 
     `zygote`: one already serving this problem's worker configuration (`worker_config`), kept open after;
-    several batches in one process (the project's tests) then share its imports."""
+    several batches in one process (the project's tests) then share its imports. `narrowed`: what the
+    grading of a file may leave out (the project's mutation tests: `grader.core.plugin.Narrowed`)."""
     # The workers come from a zygote started before anything of the grading is imported here (the kit's
     # formulas must never be in a worker's memory); the graders are forked from this process, after its
     # imports, with single-threaded BLAS and torch (their thread pools do not survive a fork).
@@ -133,7 +141,7 @@ def grade_batch(
         options = dataclasses.replace(options, zygote_fd=zygote.fd)
         # So is the suite: each grading is forked from inside the pytest session that collected it.
         return CollectedSuite(problem, options).collected_then(
-            lambda suite: _grade_all(problem, files, options, jobs, on_done, suite.run if suite else None)
+            lambda suite: _grade_all(problem, files, options, jobs, on_done, suite, narrowed or {})
         )
     finally:
         if own:
@@ -142,7 +150,7 @@ def grade_batch(
 
 def _grade_all(
     problem: Problem, files: list[Path], options: GradeOptions, jobs: int, on_done: Callable[[BatchResult], None],
-    suite: SuiteRun | None,
+    suite: CollectedSuite | None, narrowed: Mapping[Path, Narrowed],
 ) -> list[BatchResult]:
     context = multiprocessing.get_context("fork")
     results = {i: BatchResult(path) for i, path in enumerate(files)}
@@ -153,7 +161,8 @@ def _grade_all(
         while pending and len(running) < jobs:
             index = pending.pop(0)
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_grade_one, args=(problem, files[index], options, suite, send), daemon=True)
+            run = functools.partial(suite.run, narrowed=narrowed.get(files[index])) if suite else None
+            process = context.Process(target=_grade_one, args=(problem, files[index], options, run, send), daemon=True)
             process.start()
             send.close()
             running[receive] = (index, process, time.monotonic())

@@ -2,17 +2,16 @@
 for the batches of many problems in one process.
 
 Every `grade batch` would pay the grader's imports and start a zygote that pays the worker's: torch's take
-about 2 CPU-s on each side, and the corpus is some two hundred batches (per problem, one for each way its files
-are graded: with the speed row or not, in which categories). Here they are paid once per process and once per
-worker configuration (zygotes are shared by the problems whose workers are configured alike); a batch adds
-about 0.05 CPU-s of its own. The gradings are the same `grade_batch` calls, with the options
-`grade batch --seed N --jobs J [--no-speed]` builds; the CLI around them is tested on its own
+about 2 CPU-s on each side, and the corpus is some forty batches (one per problem, and one more where some of
+its files run the speed row). Here they are paid once per process and once per worker configuration (zygotes
+are shared by the problems whose workers are configured alike). The gradings are the same `grade_batch` calls,
+with the options `grade batch --seed N --jobs J [--no-speed]` builds; the CLI around them is tested on its own
 (tests/test_batch_and_tracks.py).
 
-Protocol: one job per line on stdin, {"slug", "files", "speed", "only", "seed", "jobs"} ("only": the
-categories to grade, null for all); for each, one line on stdout: the batch's JSON document
-(`grader.batch.to_json`), or {"error": why}. Nothing else is written to stdout: the gradings' own output goes
-to stderr.
+Protocol: one job per line on stdin, {"slug", "files", "speed", "narrowed", "seed", "jobs"} ("narrowed": {file:
+{"only", "until_caught"}}, what the grading of a file may leave out, as `grader.core.plugin.Narrowed`); for
+each, one line on stdout: the batch's JSON document (`grader.batch.to_json`), or {"error": why}. Nothing else
+is written to stdout: the gradings' own output goes to stderr.
 """
 
 from __future__ import annotations
@@ -47,19 +46,18 @@ def main() -> None:
 def _grade(job: dict, zygotes: dict, zygote_class: type) -> dict:
     from grader.batch import discover, grade_batch, to_json
     from grader.catalog import Catalog
+    from grader.core.plugin import Narrowed
     from grader.core.runner import GradeOptions, worker_config
 
     problem = Catalog(Path(__file__).resolve().parents[1]).get(job["slug"])
-    only = tuple(job["only"]) if job.get("only") is not None else None
-    options = GradeOptions(
-        seed=int(job["seed"]), timeout_s=problem.timeout_s, speed=job["speed"], only=only, require_sandbox=True
-    )
+    options = GradeOptions(seed=int(job["seed"]), timeout_s=problem.timeout_s, speed=job["speed"], require_sandbox=True)
     config = worker_config(problem, options)
     if config not in zygotes:
         zygotes[config] = zygote_class(config)
     started = time.monotonic()
     files = discover(problem, [Path(f) for f in job["files"]])
-    results = grade_batch(problem, files, options, int(job["jobs"]), zygote=zygotes[config])
+    narrowed = {Path(f): Narrowed(tuple(n["only"]), n["until_caught"]) for f, n in job.get("narrowed", {}).items()}
+    results = grade_batch(problem, files, options, int(job["jobs"]), zygote=zygotes[config], narrowed=narrowed)
     return to_json(problem, results, options, time.monotonic() - started)
 
 

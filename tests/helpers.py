@@ -176,31 +176,36 @@ class Corpus(dict):
 
 
 class Group(NamedTuple):
-    """Files of one problem graded in one batch, alike: with the speed row or without, and in which categories."""
+    """Files of one problem graded in one batch: with the speed row or without."""
 
     slug: str
     speed: bool
-    only: tuple[str, ...] | None  # None: every category
 
 
-def corpus_files(items: list[pytest.Item]) -> dict[Group, list[Path]]:
-    """What the selected tests using the `corpus` fixture will read, grouped by how each file is graded.
+Narrowing = dict  # {"only": categories, "until_caught": regex}: grader.core.plugin.Narrowed, as the driver reads it
+
+
+def corpus_files(items: list[pytest.Item]) -> dict[Group, dict[Path, Narrowing | None]]:
+    """What the selected tests using the `corpus` fixture will read, grouped by batch, each file with what its
+    grading may leave out (None: nothing).
 
     A test says which problem file it reads with @pytest.mark.corpus("reference" | "stub") and a `slug`
     parameter; a test with a `specimen` parameter reads that file. Only the specimens whose header promises
     a speed message run the speed row (it is a measurement, never a verdict, and the costliest row); the
-    PyTorch track has none. A mutant is graded only in the categories its header says it is caught in: its
-    test reads nothing else of the run (a third of the mutants' grading time went to rows no test read),
-    unless a `not-said` header makes every row's message part of the test. Skipped tests (torch missing)
-    add nothing.
+    PyTorch track has none. Skipped tests (torch missing) add nothing.
+
+    A mutant's test reads no more of its run than a failing row in each category its header names and, if it
+    names a diagnosis, one failing row saying it: it is graded in those categories only, each until a row has
+    failed and the diagnosis has been said (two thirds of the mutants' grading time went to rows no test
+    read). A mutant with a `not-said` header gets every row, since no row may make that claim.
     """
-    groups: dict[Group, list[Path]] = {}
+    groups: dict[Group, dict[Path, Narrowing | None]] = {}
     for item in items:
         callspec = getattr(item, "callspec", None)
         if "corpus" not in getattr(item, "fixturenames", ()) or callspec is None or _skipped(item):
             continue
         marker = item.get_closest_marker("corpus")
-        only = None
+        narrowing = None
         if marker is not None:
             problem = CATALOG.get(callspec.params["slug"])
             slug, path, speed = problem.slug, problem.solution if marker.args[0] == "reference" else problem.stub, True
@@ -208,18 +213,16 @@ def corpus_files(items: list[pytest.Item]) -> dict[Group, list[Path]]:
             specimen = callspec.params["specimen"]
             slug, path, speed = specimen.slug, specimen.path, specimen.speed is not None
             if specimen.kind == "mutants" and not specimen.not_said:
-                only = tuple(sorted(specimen.caught_by))
-        group = Group(slug, speed and CATALOG.get(slug).track != "torch", only)
-        files = groups.setdefault(group, [])
-        if path.resolve() not in files:
-            files.append(path.resolve())
+                narrowing = {"only": list(specimen.caught_by), "until_caught": specimen.diagnosis or ""}
+        group = Group(slug, speed and CATALOG.get(slug).track != "torch")
+        groups.setdefault(group, {}).setdefault(path.resolve(), narrowing)
     return groups
 
 
 class CorpusDriver:
     """One tests/corpus_driver.py process: `grade batch`'s grading of one batch after another, its imports and
     zygotes paid once. Each call grades a group of one problem's files, like `grade batch SLUG FILES --json -
-    --seed CORPUS_SEED --jobs 2 [--no-speed]`, in the group's categories only."""
+    --seed CORPUS_SEED --jobs 2 [--no-speed]`, each file narrowed as `corpus_files` says."""
 
     def __init__(self, started: Callable[[subprocess.Popen], None]) -> None:
         self.errors = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # the driver's stderr
@@ -229,12 +232,13 @@ class CorpusDriver:
         )  # fmt: skip
         started(self.process)
 
-    def grade(self, group: Group, files: list[Path]) -> dict[Path, GradeRun]:
+    def grade(self, group: Group, files: dict[Path, Narrowing | None]) -> dict[Path, GradeRun]:
         """{file: its run}: each looks like a `grade --json` run of that file, exit code 0 when every check passed."""
         with tempfile.TemporaryDirectory(prefix="normkata-corpus-") as scratch:
             # `grade batch` refuses the grader's own files as hand-ins: the reference is graded as a copy.
             originals = {_hand_in(path, Path(scratch)): path for path in files}
-            job = {**group._asdict(), "files": [str(f) for f in originals], "seed": CORPUS_SEED, "jobs": 2}
+            narrowed = {str(f): files[path] for f, path in originals.items() if files[path] is not None}
+            job = {**group._asdict(), "files": [str(f) for f in originals], "narrowed": narrowed, "seed": CORPUS_SEED, "jobs": 2}
             self.process.stdin.write(json.dumps(job) + "\n")
             self.process.stdin.flush()
             line = self.process.stdout.readline()
@@ -273,7 +277,7 @@ class CorpusGrading:
     finish together.
     """
 
-    def __init__(self, groups: dict[Group, list[Path]]) -> None:
+    def __init__(self, groups: dict[Group, dict[Path, Narrowing | None]]) -> None:
         self._groups = groups
         self._todo = sorted(groups, key=self._cost, reverse=True)
         self._torch = {group for group in groups if CATALOG.get(group.slug).track == "torch"}

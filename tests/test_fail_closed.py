@@ -334,3 +334,21 @@ def test_a_hand_in_too_large_to_parse_safely_is_refused_before_it_is_read_whole(
     run = grade("layernorm", "--file", str(path), "--no-speed", "--json")
     assert run.code == 1 and run.report["passed"] == 0
     assert "larger than 1024 KiB" in run.report["checks"][0]["message"]
+
+
+def test_a_narrowed_grading_leaves_rows_out_and_passes_none() -> None:
+    """grader.core.plugin.Narrowed, for the mutation tests' batches: a category outside `only` never runs; a
+    category runs until one of its rows has failed and a failing row has said the pattern, and then its other
+    rows are left off the scorecard (never counted as passed: they are not there)."""
+    from grader.core.plugin import Narrowed
+
+    said = CheckResult("backward vs reference · 3×7", "hidden", Status.FAIL, 0.0, "Looks like the variance used ddof=1")
+    example = CheckResult("example 1: y", "examples", Status.PASS, 0.0, "")
+    narrowed = Narrowed(("examples", "hidden"), "ddof=1")
+    assert narrowed.leaves_out("gradcheck", [])
+    assert not narrowed.leaves_out("hidden", [example])
+    assert narrowed.leaves_out("hidden", [example, said])
+    assert not narrowed.leaves_out("examples", [example, said])  # no example has failed yet
+    assert not Narrowed(("hidden",), "eps outside the square root").leaves_out("hidden", [said])  # not said yet
+    assert Narrowed(("hidden",), "").leaves_out("hidden", [said])
+    assert not Narrowed().leaves_out("hidden", [said])  # nothing asked: every row runs

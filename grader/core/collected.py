@@ -20,7 +20,7 @@ import pytest
 
 from grader.catalog import Problem
 from grader.core import interrupts
-from grader.core.plugin import GradingPlugin
+from grader.core.plugin import GradingPlugin, Narrowed
 from grader.core.runner import GradeOptions, hermetic_pytest, new_plugin, suite_args, suite_rows
 from grader.core.session import WorkerSession
 from grader.model import CheckResult
@@ -53,10 +53,12 @@ class CollectedSuite:
         return loop.result
 
     def run(
-        self, problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None, trap: interrupts.SignalTrap
+        self, problem: Problem, session: WorkerSession, options: GradeOptions, blocked: str | None, trap: interrupts.SignalTrap,
+        narrowed: Narrowed | None = None,
     ) -> tuple[list[CheckResult], GradingPlugin]:
-        """Run every collected check for the file `session` loaded, as pytest's own run loop would."""
-        self.plugin.attach(session, blocked)
+        """Run every collected check for the file `session` loaded, as pytest's own run loop would, but those
+        `narrowed` leaves out."""
+        self.plugin.attach(session, blocked, narrowed)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             code = self._run_items([] if blocked is not None else list(self._session.items))
         return suite_rows(self.plugin, code, trap), self.plugin
@@ -68,6 +70,9 @@ class CollectedSuite:
             return pytest.ExitCode.INTERRUPTED
         try:
             for i, item in enumerate(items):
+                if self.plugin.left_out_now(item):
+                    continue
+                session._setupstate.teardown_exact(item)  # what the item before set up for one then left out
                 nextitem = items[i + 1] if i + 1 < len(items) else None
                 item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         except (KeyboardInterrupt, pytest.exit.Exception):

@@ -12,6 +12,7 @@ not earn it; `results` turns the rows it never reached into error rows.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,28 @@ class GradingContext:
     skipped_categories: tuple[str, ...] = ()  # asked not to run (`--no-speed`)
 
 
+@dataclass(frozen=True)
+class Narrowed:
+    """What one file's grading in a batch may leave unrun when its caller asks less than a scorecard: the
+    project's mutation tests want a wrong file caught in some categories, one failing row naming its mistake.
+
+    `only`: the categories to run. `until_caught`: once a row of a category has failed and some failing row's
+    message matches this regex ("" matches any), that category's other rows are left out; rows still to run
+    could only add failures. Leaving rows out never passes a row: what is left out is not on the scorecard.
+    """
+
+    only: tuple[str, ...] | None = None
+    until_caught: str | None = None
+
+    def leaves_out(self, category: str, finished: list[CheckResult]) -> bool:
+        if self.only is not None and category not in self.only:
+            return True
+        if self.until_caught is None:
+            return False
+        failed = [row for row in finished if row.status in (Status.FAIL, Status.ERROR)]
+        return any(row.category == category for row in failed) and any(re.search(self.until_caught, row.message) for row in failed)
+
+
 _PHASES = frozenset({"setup", "call", "teardown"})
 
 
@@ -99,6 +122,7 @@ class GradingPlugin:
         self.left_out: set[str] = set()  # categories the suite has but this run leaves out on request
         self._candidate = Candidate(context.session)
         self._shared: dict = {}
+        self._narrowed: Narrowed | None = None
 
     # ------------------------------------------------------------------ configuration
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -166,13 +190,27 @@ class GradingPlugin:
             self._block_rows()
             items[:] = []
 
-    def attach(self, session: WorkerSession, blocked: str | None) -> None:
-        """Grade one file with a suite collected earlier (`grader.core.collected`): its worker, and whether its
-        file loaded. Without this, the plugin's context is the one it was collected with."""
+    def attach(self, session: WorkerSession, blocked: str | None, narrowed: Narrowed | None = None) -> None:
+        """Grade one file with a suite collected earlier (`grader.core.collected`): its worker, whether its
+        file loaded, and what its grading may leave out. Without this, the plugin's context is the one it was
+        collected with."""
         self.context.session, self.context.blocked = session, blocked
+        self._narrowed = narrowed
+        if narrowed is not None and narrowed.only is not None:  # never run, even when the file did not load
+            for nodeid, row in list(self.rows.items()):
+                if row.result.category not in narrowed.only:
+                    self.left_out.add(self.rows.pop(nodeid).result.category)
         self._candidate = Candidate(session)
         if blocked is not None:
             self._block_rows()
+
+    def left_out_now(self, item: pytest.Item) -> bool:
+        """Whether the file's `Narrowed` lets `item` go unrun; its row is then dropped from the scorecard."""
+        narrowed, category = self._narrowed, self._category(item)
+        if narrowed is None or not narrowed.leaves_out(category, [row.result for row in self.rows.values() if row.finished]):
+            return False
+        self.rows.pop(item.nodeid, None)
+        return True
 
     def _block_rows(self) -> None:
         for row in self.rows.values():

@@ -22,7 +22,7 @@ from grader.core import interrupts
 from grader.core.package import package_of, package_refusal
 from grader.core.preflight import LoadFailure, check_functions, check_source, describe_load_error
 from grader.core.session import WorkerSession
-from grader.model import CATEGORIES, NOT_RUN, CandidateOutput, CheckResult, GradeReport, Picture, Status
+from grader.model import NOT_RUN, CandidateOutput, CheckResult, GradeReport, Picture, Status
 from grader.sandbox.client import WorkerConfig
 
 if TYPE_CHECKING:  # imported with pytest, once the suite runs
@@ -48,7 +48,6 @@ class GradeOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     speed: bool = True  # False: the speed row is reported as not run (a quicker loop while iterating)
-    only: tuple[str, ...] | None = None  # just these categories, the others left out as `speed` leaves its row (tests)
     zygote_fd: int | None = None  # workers come from this zygote (batch grading: imports already done)
     require_sandbox: bool = False  # batch and interview gradings: no candidate code runs unconfined
 
@@ -279,11 +278,7 @@ def hermetic_pytest() -> Iterator[None]:
 def new_plugin(problem: Problem, session: WorkerSession | None, options: GradeOptions, blocked: str | None) -> GradingPlugin:
     from grader.core.plugin import GradingContext, GradingPlugin
 
-    skipped = tuple(
-        category
-        for category in CATEGORIES
-        if (options.only is not None and category not in options.only) or (category == "speed" and not options.speed)
-    )
+    skipped = () if options.speed else ("speed",)
     return GradingPlugin(GradingContext(problem, session, load_reference(problem), options.seed, blocked, skipped))
 
 
