@@ -81,7 +81,8 @@ class Narrowed:
         if self.until_caught is None:
             return False
         failed = [row for row in finished if row.status in (Status.FAIL, Status.ERROR)]
-        return any(row.category == category for row in failed) and any(re.search(self.until_caught, row.message) for row in failed)
+        said = any(re.search(self.until_caught, row.message) for row in failed)
+        return said and any(row.category == category for row in failed)
 
 
 _PHASES = frozenset({"setup", "call", "teardown"})
@@ -206,8 +207,8 @@ class GradingPlugin:
 
     def left_out_now(self, item: pytest.Item) -> bool:
         """Whether the file's `Narrowed` lets `item` go unrun; its row is then dropped from the scorecard."""
-        narrowed, category = self._narrowed, self._category(item)
-        if narrowed is None or not narrowed.leaves_out(category, [row.result for row in self.rows.values() if row.finished]):
+        finished = [row.result for row in self.rows.values() if row.finished]
+        if self._narrowed is None or not self._narrowed.leaves_out(self._category(item), finished):
             return False
         self.rows.pop(item.nodeid, None)
         return True
