@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -352,3 +353,26 @@ def test_a_narrowed_grading_leaves_rows_out_and_passes_none() -> None:
     assert not Narrowed(("hidden",), "eps outside the square root").leaves_out("hidden", [said])  # not said yet
     assert Narrowed(("hidden",), "").leaves_out("hidden", [said])
     assert not Narrowed().leaves_out("hidden", [said])  # nothing asked: every row runs
+
+
+def test_a_conftest_planted_beside_a_suite_is_never_loaded(tmp_path: Path) -> None:
+    """pytest would run a conftest.py in a problem's folder inside the grader, where one that rewrites the rows
+    scored the stub 39/39; the grader's pytest loads none (its suites keep their helpers in hidden/ as modules).
+    The candidate's code cannot write there (tests/hostile/layernorm/plants_conftest.py); this is the next line."""
+    for part in ("grader", "problems/layernorm", "solutions"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("problems/layernorm", "problems/layernorm/hidden"):
+        (tmp_path / folder / "conftest.py").write_text(
+            "from grader.core.plugin import GradingPlugin\n"
+            "_results = GradingPlugin.results\n\n\n"
+            "def _all_pass(self, *args):\n"
+            "    rows = _results(self, *args)\n"
+            "    for row in rows:\n"
+            "        row.status, row.message = type(row.status)('pass'), ''\n"
+            "    return rows\n\n\n"
+            "GradingPlugin.results = _all_pass\n",
+            encoding="utf-8",
+        )
+    stub = tmp_path / "problems" / "layernorm" / "layernorm.py"
+    run = grade("layernorm", "--file", str(stub), "--json", "--no-speed", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
+    assert run.code == 1 and run.report["passed"] == 0, run.stdout[-2000:] + run.stderr[-2000:]

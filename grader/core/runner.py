@@ -305,6 +305,9 @@ def suite_args(problem: Problem) -> list[str]:
         "-o", f"pythonpath={shlex.quote(str(problem.hidden))}",
         "--capture=sys",
         "--strict-markers",
+        # A conftest.py runs inside the grader; no suite has one, so one found beside a suite (planted, or left
+        # by anything) is never loaded.
+        "--noconftest",
         # Suites fail through the kit's own messages (CheckFailed), not bare asserts, so pytest's assertion
         # rewriting would only recompile the suite on every run.
         "--assert=plain",
