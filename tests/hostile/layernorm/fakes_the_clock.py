@@ -1,4 +1,4 @@
-# hostile: patches every clock in the time module to stand still, and runs its forward pass twelve times over
+# hostile: patches every clock in the time module to stand still, and runs its forward pass thirty times over
 # within: 20
 # exit: 0
 # expect: pass/speed: ^slow: \d+\.\d\d× the reference's CPU time
@@ -51,6 +51,6 @@ def layernorm_backward(dy, cache):
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):
-    for _ in range(11):
+    for _ in range(29):
         _forward(x, gamma, beta, eps)
     return _forward(x, gamma, beta, eps)
