@@ -1,10 +1,15 @@
 # hostile: an endless loop while the file is imported
+# (it sleeps in its loop: the grader's limits are wall-clock time, so a loop that waits is stopped like one that
+# spins, and this file, graded twice per run for 7 s each, spends no CPU the suite's other gradings need;
+# loop_in_forward.py is the one that spins)
 # args: --timeout 1
 # within: 30
 # expect: error/load: importing the file took longer than
 # no-pass
+import time
+
 while True:
-    pass
+    time.sleep(0.5)
 """Reference solution for layernorm.
 
 The cache keeps x_hat and rstd = 1/sqrt(var + eps) per row: all the backward pass needs, and it makes the
