@@ -27,7 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that read the corpus run last: every other test runs while the corpus is graded. The hostile
-    corpus runs just before them: its gradings run two at a time and keep both cores busy on their own, so
+    corpus runs just before them: its gradings run a few at a time and keep both cores busy on their own, so
     the tests that start one grading at a time run while the corpus still has gradings to run beside them."""
     items.sort(key=lambda item: ("corpus" in getattr(item, "fixturenames", ()), item.path.name == "test_hostile.py"))
 
