@@ -41,8 +41,14 @@ def hand_in_text(path: Path) -> str:
         return handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
 
 
+def source_text(path: Path) -> str:
+    """The hand-in's source as Python reads it (its coding line honoured: under a UTF-7 one, what reads as
+    a comment in UTF-8 can be code), for the checks that judge the text on the grader's side."""
+    return _decode(read_source(path))
+
+
 def check_source(problem: Problem, path: Path) -> None:
-    source = _decode(read_source(path))
+    source = source_text(path)
     if not source.strip():
         raise LoadFailure(f"the file is empty: start from the stub's signatures ({', '.join(problem.functions)})")
     try:
@@ -69,18 +75,21 @@ def check_source(problem: Problem, path: Path) -> None:
 
 
 def _decode(raw: bytes) -> str:
-    """UTF-8, or whatever a PEP 263 coding line declares: the same rule Python's import applies."""
+    """The text Python's import reads from these bytes: a BOM or a `# -*- coding: ... -*-` line honoured, else
+    UTF-8. Always by that rule, even where the bytes are valid UTF-8: under a UTF-7 coding line, what UTF-8
+    shows as a comment is code that runs."""
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        first_bad = exc
+        return importlib.util.decode_source(raw)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        error = exc
     try:
-        return importlib.util.decode_source(raw)  # honours a `# -*- coding: latin-1 -*-` line
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        line = raw[: first_bad.start].count(b"\n") + 1
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = raw[: bad.start].count(b"\n") + 1
         raise LoadFailure(
-            f"the file is not valid UTF-8: byte 0x{raw[first_bad.start]:02x} on line {line}; save it as UTF-8"
+            f"the file is not valid UTF-8: byte 0x{raw[bad.start]:02x} on line {line}; save it as UTF-8"
         ) from None
+    raise LoadFailure(f"the file's coding line cannot be followed ({error}); save it as UTF-8 without one") from None
 
 
 # The kernel's refusals arrive as bare errno messages; this says which rule the candidate ran into.

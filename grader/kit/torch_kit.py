@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from grader.core.preflight import LoadFailure, source_text
 from grader.kit.compare import assert_close, fmt_index
 from grader.kit.layers import assert_unchanged
 from grader.kit.ln_module import SpecEps, as_shape
+from grader.kit.source_scan import hiding_constructs
 from grader.outcomes import CandidateRaised, CheckFailed
 from grader.sandbox.protocol import TensorArg
 
@@ -239,3 +241,20 @@ def assert_no_operator(ops: tuple[str, ...], forbidden: dict[str, str], what: st
     used = [f"{name} ({route})" for name, route in forbidden.items() if name in ops]
     if used:
         raise CheckFailed(f"{what} dispatched PyTorch's own {', '.join(used)}: compute it from tensor operations yourself")
+
+
+def assert_nothing_hides_the_forward(worker: Any, builtin: str, classes: tuple[str, ...] = ()) -> None:
+    """What the worker saw the forward call is only as good as the record the worker kept, in a process the
+    candidate's code shares: the source is read here, on the grader's side, for what could have blinded it
+    (grader.kit.source_scan). `builtin`: what the row forbids, for the message."""
+    try:
+        found = hiding_constructs(source_text(worker.candidate), classes)
+    except (OSError, LoadFailure) as exc:
+        raise CheckFailed(f"the file could not be read again to check it: {exc}") from None
+    if found:
+        lines = sorted({f.line for f in found[1:]} - {found[0].line})
+        more = f" (also line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:8]))})" if lines else ""
+        raise CheckFailed(
+            f"{found[0]}{more}: code like this can switch off or get around the grader's record of what your forward "
+            f"pass calls, so it cannot vouch that the forward avoids {builtin}; no layer of this exercise needs it"
+        )

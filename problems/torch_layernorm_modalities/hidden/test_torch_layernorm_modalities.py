@@ -21,6 +21,7 @@ from grader.kit.torch_kit import (
     OUT_OF_PLACE,
     assert_jacobians,
     assert_no_operator,
+    assert_nothing_hides_the_forward,
     assert_run_matches,
     assert_same_keys,
     build,
@@ -127,6 +128,7 @@ def test_does_not_call_builtin_norms(candidate, worker, rng, layout: Layout) -> 
     mine = build(candidate, layout.class_name, layout.size_of(inputs.x.shape))
     run = run_module(worker, mine, *_args(inputs))
     assert_no_operator(run.ops, BUILTIN_NORMS, f"{layout.class_name}.forward")
+    assert_nothing_hides_the_forward(worker, "PyTorch's normalization kernels")
 
 
 @category("contract")

@@ -19,6 +19,7 @@ from grader.kit.torch_kit import (
     assert_input_kept,
     assert_jacobians,
     assert_no_operator,
+    assert_nothing_hides_the_forward,
     assert_run_matches,
     build,
     load_state_dict,
@@ -148,6 +149,7 @@ def test_built_from_parts(candidate, worker, rng, variant) -> None:
         raise CheckFailed(f"{CLASSES[variant]}(8, 2, 3, 16).layers holds {found['num_layers']} layers; expected 3")
     run = run_module(worker, model, tensor(rng.standard_normal((2, 4, 8)).astype(np.float32)))
     assert_no_operator(run.ops, FUSED_OPS, "forward")
+    assert_nothing_hides_the_forward(worker, "nn.TransformerEncoderLayer", ("TransformerEncoderLayer", "TransformerEncoder"))
 
 
 @category("contract")

@@ -16,6 +16,7 @@ from grader.kit.torch_kit import (
     assert_input_kept,
     assert_jacobians,
     assert_no_operator,
+    assert_nothing_hides_the_forward,
     assert_run_matches,
     assert_same_keys,
     assert_shape_and_dtype_kept,
@@ -127,6 +128,7 @@ def test_does_not_call_builtin_rms_norm(candidate, worker, rng) -> None:
     mine = build(candidate, "RMSNorm", 6)
     run = run_module(worker, mine, tensor(rng.standard_normal((3, 6)).astype(np.float32)))
     assert_no_operator(run.ops, BUILTIN_RMS_NORM, "forward")
+    assert_nothing_hides_the_forward(worker, "F.rms_norm")
 
 
 @category("contract")

@@ -23,6 +23,7 @@ from grader.kit.torch_kit import (
     RESIDUAL_OUT_OF_PLACE,
     assert_jacobians,
     assert_no_operator,
+    assert_nothing_hides_the_forward,
     assert_run_matches,
     assert_same_keys,
     build,
@@ -276,6 +277,7 @@ def test_built_from_parts(candidate: Any, worker: Any, rng: np.random.Generator)
         raise CheckFailed(f"the forward pass called {', '.join(calls)}: write the block's forward yourself")
     run = run_module(worker, mine, tensor(inputs.x), src_key_padding_mask=tensor(inputs.padding))
     assert_no_operator(run.ops, FUSED_OPS, "forward")
+    assert_nothing_hides_the_forward(worker, "nn.TransformerEncoderLayer", ("TransformerEncoderLayer", "TransformerEncoder"))
 
 
 @category("contract")

@@ -1,0 +1,162 @@
+"""What in a candidate's source could hide its forward pass from the grader's record of it.
+
+The PyTorch track's "write it yourself" rows (not F.layer_norm, not nn.TransformerEncoderLayer) judge what
+the worker saw the forward pass call: a torch function mode that logs operators, and a trace of the
+built-in classes' methods. Both live in the candidate's own process, so code there can switch them off
+(torch._C.DisableTorchFunction), patch them (the log's class, reached through sys.modules), or call a
+built-in's method captured before the trace was put in place. The grader reads the source on its own side,
+where none of that reaches, and names what no layer of this exercise needs and what would blind the
+record: torch's private modules and mode machinery, introspection that reaches other code's internals,
+and code built from strings. A file with any of it cannot be vouched for, so the row fails and says where.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+# Names (attributes, imports, identifiers or string constants) that switch off, push or stand in for torch's
+# function and dispatch modes, or reach the worker's own log: no normalization layer needs any of them.
+MODE_MACHINERY = frozenset({
+    "_C", "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchDispatch", "_disable_current_modes",
+    "_pop_mode", "_push_mode", "_pop_mode_temporarily", "_pop_torch_function_stack", "_push_on_torch_function_stack",
+    "_set_torch_function_mode", "_len_torch_function_stack", "_get_function_stack_at", "TorchFunctionMode",
+    "TorchDispatchMode", "__torch_function__", "__torch_dispatch__", "_python_dispatch", "overrides", "_OperatorLog",
+    "torch_ops",
+})
+# Introspection that reaches into other code's objects, frames and namespaces (the worker's, torch's).
+INTROSPECTION = frozenset({
+    "__dict__", "__globals__", "__closure__", "__code__", "__subclasses__", "__getattribute__", "__builtins__",
+    "__traceback__", "tb_frame", "f_back", "f_globals", "f_locals", "gi_frame", "_getframe", "settrace", "setprofile",
+    "attrgetter", "methodcaller",
+})
+DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
+ATTRIBUTE_BY_NAME = frozenset({"getattr", "setattr", "delattr"})
+MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi")
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.what}"
+
+
+def hiding_constructs(source: str, classes: tuple[str, ...] = ()) -> list[Finding]:
+    """What in `source` could hide a call from the grader (empty when nothing could). `classes`: built-in
+    classes the exercise forbids, whose methods must not be taken: any use of them but a call that builds one
+    (which the worker's own check inspects) is named. A file that does not parse hides nothing: it never loads."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    scan = _Scan(frozenset(classes))
+    scan.visit(tree)
+    return sorted(set(scan.found), key=lambda f: (f.line, f.what))
+
+
+class _Scan(ast.NodeVisitor):
+    def __init__(self, classes: frozenset[str]) -> None:
+        self.classes = classes
+        self.found: list[Finding] = []
+        self._called: set[int] = set()  # ids of expressions that are the callee of a call
+        self._aliases: set[str] = set()  # names a forbidden class was imported as
+
+    def _add(self, node: ast.AST, what: str) -> None:
+        self.found.append(Finding(getattr(node, "lineno", 0), what))
+
+    def _name(self, node: ast.AST, name: str, kind: str) -> None:
+        if name in MODE_MACHINERY:
+            self._add(node, f"{kind} {name!r}, part of torch's function-mode machinery")
+        elif name in INTROSPECTION:
+            self._add(node, f"{kind} {name!r}, introspection into other code's objects")
+        else:
+            self._forbidden_class(node, name, kind)
+
+    def _forbidden_class(self, node: ast.AST, name: str, kind: str) -> None:
+        if (name in self.classes or name in self._aliases) and id(node) not in self._called:
+            self._add(node, f"{kind} {name!r} used other than to build one")
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self._called.add(id(node.func))
+        func = node.func
+        if isinstance(func, ast.Name):
+            if func.id in DYNAMIC_CALLS:
+                self._add(node, f"{func.id}(), code or names built at run time")
+            elif func.id in ATTRIBUTE_BY_NAME and len(node.args) >= 2:
+                target, name = node.args[0], node.args[1]
+                literal = isinstance(name, ast.Constant) and isinstance(name.value, str)
+                if not literal and not (isinstance(target, ast.Name) and target.id == "self"):
+                    self._add(node, f"{func.id}() with a name computed at run time")
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+            self._add(node, "sys.modules, every module the process loaded (the grader's own included)")
+        self._name(node, node.attr, "attribute")
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        """Torch's private names only arrive through an import or a lookup, both named where they happen."""
+        if node.id in (ATTRIBUTE_BY_NAME | DYNAMIC_CALLS) and id(node) not in self._called:
+            self._add(node, f"{node.id} passed around as a value")
+        elif node.id == "__name__" and isinstance(node.ctx, ast.Store):
+            self._add(node, "an assignment to __name__")
+        elif node.id in INTROSPECTION:
+            self._add(node, f"name {node.id!r}, introspection into other code's objects")
+        else:
+            self._forbidden_class(node, node.id, "name")
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        """A string that names one of these, as a lookup by name would use it (prose, with spaces, is left alone)."""
+        if isinstance(node.value, str) and len(node.value) < 200 and not any(c.isspace() for c in node.value):
+            for part in node.value.replace(":", ".").split("."):
+                if part in MODE_MACHINERY or part in INTROSPECTION or part in self.classes:
+                    self._add(node, f"the string {node.value!r}, a name to look up at run time")
+                    break
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._module(node, alias.name)
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self._module(node, node.module or "")
+        for alias in node.names:
+            if alias.name in self.classes:
+                self._aliases.add(alias.asname or alias.name)  # its uses are what is judged
+            elif alias.name in MODE_MACHINERY or alias.name in INTROSPECTION:
+                self._name(node, alias.name, "import of")
+            elif alias.name == "*" and (node.module or "").startswith("torch"):
+                self._add(node, f"import * from {node.module!r}")
+        self.generic_visit(node)
+
+    def _module(self, node: ast.AST, module: str) -> None:
+        parts = module.split(".")
+        if parts[0] in MODULES:
+            self._add(node, f"import of {module!r}")
+        for part in parts[1:]:
+            self._name(node, part, "import of")
+
+    def visit_If(self, node: ast.If) -> None:
+        """A self-test under `if __name__ == "__main__":` never runs in the grader: comparing the class with
+        the built-in there is fine (everything else in it is still read)."""
+        if self.classes and _is_main_guard(node.test):
+            outer, self.classes = self.classes, frozenset()
+            for child in node.body:
+                self.visit(child)
+            self.classes = outer
+            for child in node.orelse:
+                self.visit(child)
+            return
+        self.generic_visit(node)
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+        and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__"
+    )

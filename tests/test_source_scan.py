@@ -1,0 +1,150 @@
+"""The grader-side reading of a PyTorch-track file for what could blind the worker's record of its forward
+pass (grader.kit.source_scan): every way the red team found is named, honest layers are left alone."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.core.preflight import source_text
+from grader.kit.source_scan import hiding_constructs
+
+BLOCK = ("TransformerEncoderLayer", "TransformerEncoder")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _found(source: str, classes: tuple[str, ...] = BLOCK) -> list[str]:
+    return [str(f) for f in hiding_constructs(textwrap.dedent(source), classes)]
+
+
+HIDING = {
+    "modes switched off": "with torch._C.DisableTorchFunction():\n    y = F.layer_norm(x, (4,))\n",
+    "modes imported": "from torch._C import DisableTorchFunction\n",
+    "private module imported": "import torch._C as C\n",
+    "mode machinery imported": "from torch.overrides import TorchFunctionMode\n",
+    "a mode of one's own": "class Quiet(torch.overrides.TorchFunctionMode):\n    pass\n",
+    "modes popped": "from torch.utils._python_dispatch import _disable_current_modes\n",
+    "the log through sys.modules": "import sys\nlog = sys.modules['grader.sandbox.torch_ops']\n",
+    "the grader imported": "from grader.sandbox import torch_ops\n",
+    "a computed lookup": "C = getattr(torch, '_' + 'C')\n",
+    "getattr as a value": "import functools\nfunctools.reduce(getattr, ['_C', 'DisableTorchFunction'], torch)\n",
+    "attrgetter": "import operator\noperator.attrgetter('_' + 'C')(torch)\n",
+    "exec of a string": "exec('import torch as t')\n",
+    "eval as a value": "run = eval\n",
+    "frames walked": "import sys\nframe = sys._getframe(1)\n",
+    "frames from a traceback": "try:\n    1 / 0\nexcept Exception as e:\n    f = e.__traceback__.tb_frame.f_back\n",
+    "objects from the collector": "import gc\nlogs = gc.get_objects()\n",
+    "a class's namespace": "forward = nn.TransformerEncoderLayer.__dict__['forward']\n",
+    "a built-in method taken": "forward = nn.TransformerEncoderLayer.forward\n",
+    "a built-in class kept aside": "Layer = nn.TransformerEncoderLayer\n",
+    "a built-in subclassed": "class Block(nn.TransformerEncoderLayer):\n    pass\n",
+    "a built-in by an imported name": "from torch.nn import TransformerEncoderLayer as T\nf = T._sa_block\n",
+    "a built-in named in a string": "cls = getattr(nn, 'TransformerEncoderLayer')\n",
+    "a __main__ guard made true": "__name__ = '__main__'\nif __name__ == '__main__':\n    f = nn.TransformerEncoderLayer.forward\n",
+    "a star import": "from torch._C import *\n",
+}
+
+
+@pytest.mark.parametrize("source", HIDING.values(), ids=HIDING.keys())
+def test_what_could_blind_the_record_is_named_with_its_line(source: str) -> None:
+    found = _found(source)
+    assert found and all(f.startswith("line ") for f in found), found
+
+
+HONEST = {
+    "a hand-written LayerNorm": """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class CustomLayerNorm(nn.Module):
+            \"\"\"Like nn.LayerNorm: statistics over the last dims; see torch.nn.LayerNorm's docs.\"\"\"
+
+            def __init__(self, shape, eps=1e-5):
+                super().__init__()
+                self._eps = eps
+                self.weight = nn.Parameter(torch.ones(shape))
+
+            def forward(self, x):
+                mu = x.mean(-1, keepdim=True)
+                var = x.var(-1, unbiased=False, keepdim=True)
+                return (x - mu) * torch.rsqrt(var + self._eps) * self.weight
+    """,
+    "layers looked up on self by a computed name": """
+        class Stack(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                for i in range(n):
+                    setattr(self, f"layer{i}", nn.Linear(4, 4))
+
+            def forward(self, x):
+                for i in range(3):
+                    x = getattr(self, f"layer{i}")(x)
+                return x
+    """,
+    "modules() for initialization, sys for float limits": """
+        import sys
+
+        class Block(nn.Module):
+            def reset(self):
+                for m in self.modules():
+                    if isinstance(m, nn.Linear):
+                        nn.init.xavier_uniform_(m.weight)
+                return sys.float_info.epsilon
+    """,
+    "a self-test against the built-in under __main__": """
+        class TransformerEncoderBlock(nn.Module):
+            \"\"\"A pre-/post-LN block, as nn.TransformerEncoderLayer computes it.\"\"\"
+
+
+        if __name__ == "__main__":
+            theirs = nn.TransformerEncoderLayer(8, 2, batch_first=True)
+            mine = TransformerEncoderBlock(8, 2)
+            mine.load_state_dict(theirs.state_dict())
+            print(type(theirs).__name__, nn.TransformerEncoderLayer.__name__)
+    """,
+    "a built-in built, to copy its submodules": """
+        class Block(nn.Module):
+            def __init__(self, d, h):
+                super().__init__()
+                template = nn.TransformerEncoderLayer(d, h)
+                self.self_attn = template.self_attn
+    """,
+    "an autograd Function": """
+        class LN(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, dy):
+                (x,) = ctx.saved_tensors
+                return dy
+    """,
+}
+
+
+@pytest.mark.parametrize("source", HONEST.values(), ids=HONEST.keys())
+def test_honest_layers_are_left_alone(source: str) -> None:
+    assert _found(source) == []
+
+
+def test_every_honest_file_of_the_pytorch_track_is_left_alone() -> None:
+    """References, stubs and the variants corpus: the row this feeds must never fail an honest file."""
+    files = [*ROOT.glob("solutions/torch_*.py"), *ROOT.glob("problems/torch_*/torch_*.py"), *ROOT.glob("tests/variants/torch_*/*.py")]
+    assert len(files) >= 30
+    flagged = {str(f.relative_to(ROOT)): _found(f.read_text(encoding="utf-8")) for f in files}
+    assert not {f: found for f, found in flagged.items() if found}
+
+
+def test_the_file_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    """Under a UTF-7 coding line, what reads as a comment in UTF-8 is code: the scan sees the code."""
+    hidden = "import torch\n# +AAo-with torch._C.DisableTorchFunction(): pass\n"
+    path = tmp_path / "candidate.py"
+    path.write_bytes(b"# -*- coding: utf-7 -*-\n" + hidden.encode("ascii"))
+    assert _found(path.read_text(encoding="utf-8")) == []  # as UTF-8: a comment
+    assert any("DisableTorchFunction" in f for f in _found(source_text(path)))
