@@ -44,6 +44,12 @@ HIDING = {
     "a built-in named in a string": "cls = getattr(nn, 'TransformerEncoderLayer')\n",
     "a __main__ guard made true": "__name__ = '__main__'\nif __name__ == '__main__':\n    f = nn.TransformerEncoderLayer.forward\n",
     "a star import": "from torch._C import *\n",
+    "TorchScript": "@torch.jit.script\ndef f(x: torch.Tensor) -> torch.Tensor:\n    return torch.layer_norm(x, [4])\n",
+    "TorchScript imported": "from torch.jit import script\n",
+    "a compiled forward": "fast = torch.compile(F.layer_norm)\n",
+    "a custom operator": "import torch.library\nlib = torch.library.Library('mine', 'DEF')\n",
+    "a private module by alias": "import torch as t\nt._dynamo.reset()\n",
+    "a private function": "y = torch._native_layer_norm_stub(x)\n",
 }
 
 
@@ -112,6 +118,15 @@ HONEST = {
                 super().__init__()
                 template = nn.TransformerEncoderLayer(d, h)
                 self.self_attn = template.self_attn
+    """,
+    "nn.Linear's own initialization": """
+        import math
+        import torch.nn as nn
+
+        def init(w, b):
+            nn.init.kaiming_uniform_(w, a=math.sqrt(5))
+            fan_in, _ = nn.init._calculate_fan_in_and_fan_out(w)
+            nn.init.uniform_(b, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
     """,
     "an autograd Function": """
         class LN(torch.autograd.Function):

@@ -30,6 +30,11 @@ INTROSPECTION = frozenset({
     "__traceback__", "tb_frame", "f_back", "f_globals", "f_locals", "gi_frame", "_getframe", "settrace", "setprofile",
     "attrgetter", "methodcaller",
 })
+# Parts of torch that run code where the function mode does not look: TorchScript, compiled graphs, custom
+# operators (the mode sees the operator, not what its Python kernel calls). With torch's private names
+# (a leading underscore), these are named wherever they are reached from a name bound to torch.
+TORCH_ELSEWHERE = frozenset({"jit", "compile", "export", "library", "_dynamo", "_inductor"})
+ALLOWED_PRIVATE = frozenset({"_calculate_fan_in_and_fan_out", "_calculate_correct_fan"})  # nn.init helpers, as in nn.Linear's own init
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
 ATTRIBUTE_BY_NAME = frozenset({"getattr", "setattr", "delattr"})
 MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi")
@@ -52,14 +57,32 @@ def hiding_constructs(source: str, classes: tuple[str, ...] = ()) -> list[Findin
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    scan = _Scan(frozenset(classes))
+    scan = _Scan(frozenset(classes), _torch_names(tree))
     scan.visit(tree)
     return sorted(set(scan.found), key=lambda f: (f.line, f.what))
 
 
+def _torch_names(tree: ast.AST) -> frozenset[str]:
+    """The names the file binds to torch or one of its modules (torch, nn, F ...), and torch itself."""
+    names = {"torch"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {(a.asname or a.name.split(".")[0]) for a in node.names if a.name.split(".")[0] == "torch"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
+            names |= {a.asname or a.name for a in node.names if a.name != "*"}
+    return frozenset(names)
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 class _Scan(ast.NodeVisitor):
-    def __init__(self, classes: frozenset[str]) -> None:
+    def __init__(self, classes: frozenset[str], torch_names: frozenset[str]) -> None:
         self.classes = classes
+        self.torch_names = torch_names
         self.found: list[Finding] = []
         self._called: set[int] = set()  # ids of expressions that are the callee of a call
         self._aliases: set[str] = set()  # names a forbidden class was imported as
@@ -96,6 +119,11 @@ class _Scan(ast.NodeVisitor):
         if node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
             self._add(node, "sys.modules, every module the process loaded (the grader's own included)")
         self._name(node, node.attr, "attribute")
+        if _root(node.value) in self.torch_names and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
+            if node.attr in TORCH_ELSEWHERE:
+                self._add(node, f"attribute {node.attr!r}, code torch runs where the record does not look")
+            elif node.attr.startswith("_") and node.attr not in ALLOWED_PRIVATE:
+                self._add(node, f"attribute {node.attr!r}, one of torch's private names")
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -129,6 +157,8 @@ class _Scan(ast.NodeVisitor):
                 self._aliases.add(alias.asname or alias.name)  # its uses are what is judged
             elif alias.name in MODE_MACHINERY or alias.name in INTROSPECTION:
                 self._name(node, alias.name, "import of")
+            elif (node.module or "").split(".")[0] == "torch" and (alias.name in TORCH_ELSEWHERE or alias.name.startswith("_")):
+                self._add(node, f"import of {alias.name!r} from {node.module!r}, torch code the record does not see into")
             elif alias.name == "*" and (node.module or "").startswith("torch"):
                 self._add(node, f"import * from {node.module!r}")
         self.generic_visit(node)
@@ -139,6 +169,8 @@ class _Scan(ast.NodeVisitor):
             self._add(node, f"import of {module!r}")
         for part in parts[1:]:
             self._name(node, part, "import of")
+            if parts[0] == "torch" and (part in TORCH_ELSEWHERE or part.startswith("_")):
+                self._add(node, f"import of {module!r}, torch code the record does not see into")
 
     def visit_If(self, node: ast.If) -> None:
         """A self-test under `if __name__ == "__main__":` never runs in the grader: comparing the class with
