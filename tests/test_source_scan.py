@@ -128,6 +128,20 @@ HONEST = {
             fan_in, _ = nn.init._calculate_fan_in_and_fan_out(w)
             nn.init.uniform_(b, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
     """,
+    "mask helpers and clones from PyTorch's transformer source": """
+        import copy
+        import torch.nn.functional as F
+        from torch.nn.modules.transformer import _get_clones
+
+        class Stack(nn.Module):
+            def __init__(self, layer, n):
+                super().__init__()
+                self.layers = _get_clones(layer, n)
+
+            def forward(self, x, mask=None):
+                mask = F._canonical_mask(mask=mask, mask_name="mask", other_type=None, other_name="", target_type=x.dtype)
+                return x
+    """,
     "an autograd Function": """
         class LN(torch.autograd.Function):
             @staticmethod

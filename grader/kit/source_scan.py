@@ -34,7 +34,12 @@ INTROSPECTION = frozenset({
 # operators (the mode sees the operator, not what its Python kernel calls). With torch's private names
 # (a leading underscore), these are named wherever they are reached from a name bound to torch.
 TORCH_ELSEWHERE = frozenset({"jit", "compile", "export", "library", "_dynamo", "_inductor"})
-ALLOWED_PRIVATE = frozenset({"_calculate_fan_in_and_fan_out", "_calculate_correct_fan"})  # nn.init helpers, as in nn.Linear's own init
+# Private helpers that only shape arguments or copy modules, which honest files take from PyTorch's own
+# nn.Linear and nn.TransformerEncoderLayer sources: none of them runs a layer.
+ALLOWED_PRIVATE = frozenset({
+    "_calculate_fan_in_and_fan_out", "_calculate_correct_fan", "_canonical_mask", "_none_or_dtype", "_get_clones",
+    "_get_activation_fn", "_get_seq_len", "_detect_is_causal_mask", "_generate_square_subsequent_mask",
+})
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
 ATTRIBUTE_BY_NAME = frozenset({"getattr", "setattr", "delattr"})
 MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi")
@@ -73,6 +78,11 @@ def _torch_names(tree: ast.AST) -> frozenset[str]:
     return frozenset(names)
 
 
+def _past_the_record(name: str) -> bool:
+    """A part of torch the function mode does not see into, or one of its private names."""
+    return name in TORCH_ELSEWHERE or (name.startswith("_") and name not in ALLOWED_PRIVATE)
+
+
 def _root(node: ast.expr) -> str | None:
     while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
         node = node.func if isinstance(node, ast.Call) else node.value
@@ -99,7 +109,8 @@ class _Scan(ast.NodeVisitor):
             self._forbidden_class(node, name, kind)
 
     def _forbidden_class(self, node: ast.AST, name: str, kind: str) -> None:
-        if (name in self.classes or name in self._aliases) and id(node) not in self._called:
+        forbidden = name in self.classes or (bool(self.classes) and name in self._aliases)
+        if forbidden and id(node) not in self._called:
             self._add(node, f"{kind} {name!r} used other than to build one")
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -157,7 +168,7 @@ class _Scan(ast.NodeVisitor):
                 self._aliases.add(alias.asname or alias.name)  # its uses are what is judged
             elif alias.name in MODE_MACHINERY or alias.name in INTROSPECTION:
                 self._name(node, alias.name, "import of")
-            elif (node.module or "").split(".")[0] == "torch" and (alias.name in TORCH_ELSEWHERE or alias.name.startswith("_")):
+            elif (node.module or "").split(".")[0] == "torch" and _past_the_record(alias.name):
                 self._add(node, f"import of {alias.name!r} from {node.module!r}, torch code the record does not see into")
             elif alias.name == "*" and (node.module or "").startswith("torch"):
                 self._add(node, f"import * from {node.module!r}")
@@ -169,7 +180,7 @@ class _Scan(ast.NodeVisitor):
             self._add(node, f"import of {module!r}")
         for part in parts[1:]:
             self._name(node, part, "import of")
-            if parts[0] == "torch" and (part in TORCH_ELSEWHERE or part.startswith("_")):
+            if parts[0] == "torch" and _past_the_record(part):
                 self._add(node, f"import of {module!r}, torch code the record does not see into")
 
     def visit_If(self, node: ast.If) -> None:
