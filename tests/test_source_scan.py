@@ -50,6 +50,16 @@ HIDING = {
     "a custom operator": "import torch.library\nlib = torch.library.Library('mine', 'DEF')\n",
     "a private module by alias": "import torch as t\nt._dynamo.reset()\n",
     "a private function": "y = torch._native_layer_norm_stub(x)\n",
+    "torch under another name": "t = torch\nln = t.jit.script(f)\n",
+    "torch as a default argument": "def f(x, t=torch):\n    return t.jit.script(x)\n",
+    "a function renamed by setattr": "setattr(F.layer_norm, '__name__', 'normalize')\n",
+    "a function renamed through an alias": "normalize = F.layer_norm\nnormalize.__name__ = 'normalize'\n",
+    "a tensor subclass's handler": "class Boxed(torch.Tensor):\n    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n        return func(*args)\n",
+    "a class from type() of a built model": "import torch.nn as nn\nLayer = type(nn.Transformer(8, 2, 1, 1, 16).encoder.layers[0])\n",
+    "a bound method of a built layer": "from torch import nn\nfwd = nn.Transformer(8, 2, 1, 1, 16).encoder.layers[0].forward\n",
+    "a class by its dotted name": "import pydoc\nLayer = pydoc.locate('torch.nn.Transformer' + 'EncoderLayer')\n",
+    "a class resolved by pkgutil": "import pkgutil\nLayer = pkgutil.resolve_name('torch.nn:Transformer' + 'EncoderLayer')\n",
+    "a method unwrapped": "f = layer.forward.__func__\n",
 }
 
 
@@ -141,6 +151,25 @@ HONEST = {
             def forward(self, x, mask=None):
                 mask = F._canonical_mask(mask=mask, mask_name="mask", other_type=None, other_name="", target_type=x.dtype)
                 return x
+    """,
+    "submodules looked up on self's containers": """
+        class Block(nn.Module):
+            def forward(self, x):
+                for i in range(2):
+                    x = getattr(self.dropouts, f"d{i}")(x)
+                return x
+    """,
+    "a command-line self-test under __main__": """
+        import argparse
+
+        if __name__ == "__main__":
+            args = argparse.ArgumentParser().parse_args()
+            print(torch.__version__, vars(args), nn.TransformerEncoderLayer.forward)
+    """,
+    "the version checked at import": """
+        import torch
+
+        NEW = tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 1)
     """,
     "an autograd Function": """
         class LN(torch.autograd.Function):

@@ -28,7 +28,7 @@ MODE_MACHINERY = frozenset({
 INTROSPECTION = frozenset({
     "__dict__", "__globals__", "__closure__", "__code__", "__subclasses__", "__getattribute__", "__builtins__",
     "__traceback__", "tb_frame", "f_back", "f_globals", "f_locals", "gi_frame", "_getframe", "settrace", "setprofile",
-    "attrgetter", "methodcaller",
+    "attrgetter", "methodcaller", "__func__", "__self__", "__wrapped__",
 })
 # Parts of torch that run code where the function mode does not look: TorchScript, compiled graphs, custom
 # operators (the mode sees the operator, not what its Python kernel calls). With torch's private names
@@ -42,7 +42,10 @@ ALLOWED_PRIVATE = frozenset({
 })
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
 ATTRIBUTE_BY_NAME = frozenset({"getattr", "setattr", "delattr"})
-MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi")
+MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi", "pydoc",
+           "pkgutil", "runpy", "types", "code", "codeop")
+# A forbidden class's methods (what a block that borrows them would call), and how an object names its class.
+BORROWED = frozenset({"forward", "_sa_block", "_ff_block", "__class__"})
 
 
 @dataclass(frozen=True)
@@ -68,24 +71,67 @@ def hiding_constructs(source: str, classes: tuple[str, ...] = ()) -> list[Findin
 
 
 def _torch_names(tree: ast.AST) -> frozenset[str]:
-    """The names the file binds to torch or one of its modules (torch, nn, F ...), and torch itself."""
+    """The names that hold torch or something reached from it: torch itself, what imports bind to it (nn, F
+    ...), and every name assigned, defaulted or bound from an expression that uses one of those (t = torch,
+    def f(t=torch), layer = nn.Transformer(...).encoder), until no more join."""
     names = {"torch"}
+    bindings: list[tuple[list[str], ast.expr]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {(a.asname or a.name.split(".")[0]) for a in node.names if a.name.split(".")[0] == "torch"}
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
             names |= {a.asname or a.name for a in node.names if a.name != "*"}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bindings.append((_bound(targets), node.value))
+        elif isinstance(node, (ast.For, ast.comprehension)):
+            bindings.append((_bound([node.target]), node.iter))
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            bindings.append((_bound([node.optional_vars]), node.context_expr))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            positional = [*args.posonlyargs, *args.args]
+            pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults)]
+            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+            bindings += [([arg.arg], default) for arg, default in pairs]
+    grown = True
+    while grown:
+        grown = False
+        for targets, value in bindings:
+            if set(targets) - names and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(value)):
+                names |= set(targets)
+                grown = True
     return frozenset(names)
 
 
+def _bound(targets: list[ast.expr]) -> list[str]:
+    """The plain names an assignment binds (`a, *b = ...`), not the objects it stores into (`self.w = ...`)."""
+    names = []
+    for target in targets:
+        if isinstance(target, ast.Name):
+            names.append(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            names += _bound(target.elts)
+        elif isinstance(target, ast.Starred):
+            names += _bound([target.value])
+    return names
+
+
 def _past_the_record(name: str) -> bool:
-    """A part of torch the function mode does not see into, or one of its private names."""
-    return name in TORCH_ELSEWHERE or (name.startswith("_") and name not in ALLOWED_PRIVATE)
+    """A part of torch the function mode does not see into, or one of its private names (dunders such as
+    __version__ are not: the ones that reach into objects are named everywhere, as introspection)."""
+    dunder = name.startswith("__") and name.endswith("__")
+    return name in TORCH_ELSEWHERE or (name.startswith("_") and not dunder and name not in ALLOWED_PRIVATE)
 
 
 def _root(node: ast.expr) -> str | None:
+    """The name an attribute chain starts from (through calls, subscripts and getattr's first argument)."""
     while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
-        node = node.func if isinstance(node, ast.Call) else node.value
+        if isinstance(node, ast.Call):
+            by_name = isinstance(node.func, ast.Name) and node.func.id in ATTRIBUTE_BY_NAME and node.args
+            node = node.args[0] if by_name else node.func
+        else:
+            node = node.value
     return node.id if isinstance(node, ast.Name) else None
 
 
@@ -122,18 +168,26 @@ class _Scan(ast.NodeVisitor):
             elif func.id in ATTRIBUTE_BY_NAME and len(node.args) >= 2:
                 target, name = node.args[0], node.args[1]
                 literal = isinstance(name, ast.Constant) and isinstance(name.value, str)
-                if not literal and not (isinstance(target, ast.Name) and target.id == "self"):
+                if not literal and _root(target) != "self":
                     self._add(node, f"{func.id}() with a name computed at run time")
+                elif literal and func.id != "getattr" and name.value.startswith("__"):
+                    self._add(node, f"{func.id}() of {name.value!r}, rewriting how an object names itself")
+            elif func.id == "type" and len(node.args) == 1 and self.classes and _root(node.args[0]) in self.torch_names:
+                self._add(node, "type() of a torch object, a class reached without naming it")
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
             self._add(node, "sys.modules, every module the process loaded (the grader's own included)")
         self._name(node, node.attr, "attribute")
+        if node.attr in ("__name__", "__qualname__") and isinstance(node.ctx, ast.Store):
+            self._add(node, f"an assignment to {node.attr}, rewriting how an object names itself")
         if _root(node.value) in self.torch_names and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
-            if node.attr in TORCH_ELSEWHERE:
+            if self.classes and node.attr in BORROWED:
+                self._add(node, f"attribute {node.attr!r} of a torch object, a method or class taken as it is")
+            elif node.attr in TORCH_ELSEWHERE:
                 self._add(node, f"attribute {node.attr!r}, code torch runs where the record does not look")
-            elif node.attr.startswith("_") and node.attr not in ALLOWED_PRIVATE:
+            elif _past_the_record(node.attr):
                 self._add(node, f"attribute {node.attr!r}, one of torch's private names")
         self.generic_visit(node)
 
@@ -183,14 +237,17 @@ class _Scan(ast.NodeVisitor):
             if parts[0] == "torch" and _past_the_record(part):
                 self._add(node, f"import of {module!r}, torch code the record does not see into")
 
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if node.name in MODE_MACHINERY:
+            self._add(node, f"a method {node.name!r}, a handler torch calls where the record does not look")
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
     def visit_If(self, node: ast.If) -> None:
-        """A self-test under `if __name__ == "__main__":` never runs in the grader: comparing the class with
-        the built-in there is fine (everything else in it is still read)."""
-        if self.classes and _is_main_guard(node.test):
-            outer, self.classes = self.classes, frozenset()
-            for child in node.body:
-                self.visit(child)
-            self.classes = outer
+        """A self-test under `if __name__ == "__main__":` never runs in the grader, which imports the file
+        under another name (and an assignment to __name__, or any way to reach one, is named): it is not read."""
+        if _is_main_guard(node.test):
             for child in node.orelse:
                 self.visit(child)
             return

@@ -33,7 +33,13 @@ from grader.kit.torch_norm_mistakes import layernorm_diagnoses
 
 test_examples = spec_examples(__file__)
 
-BUILTIN_LAYER_NORM = {"layer_norm": "F.layer_norm, torch.layer_norm or nn.LayerNorm", "native_layer_norm": "torch.native_layer_norm"}
+# PyTorch's normalization kernels: each computes a layer norm with the right reshape (F.group_norm with one group
+# over the features, F.batch_norm or F.instance_norm on the transposed input).
+BUILTIN_LAYER_NORM = {
+    "layer_norm": "F.layer_norm, torch.layer_norm or nn.LayerNorm", "native_layer_norm": "torch.native_layer_norm",
+    "group_norm": "F.group_norm: one group over the features is a layer norm", "native_group_norm": "torch.native_group_norm",
+    "batch_norm": "F.batch_norm", "instance_norm": "F.instance_norm",
+}
 
 
 @dataclass(frozen=True)
