@@ -52,6 +52,7 @@ HIDING = {
     "a private function": "y = torch._native_layer_norm_stub(x)\n",
     "torch under another name": "t = torch\nln = t.jit.script(f)\n",
     "torch as a default argument": "def f(x, t=torch):\n    return t.jit.script(x)\n",
+    "torch as an argument": "def f(x, t):\n    return t.jit.script(x)\n\nf(g, torch)\n",
     "a function renamed by setattr": "setattr(F.layer_norm, '__name__', 'normalize')\n",
     "a function renamed through an alias": "normalize = F.layer_norm\nnormalize.__name__ = 'normalize'\n",
     "a tensor subclass's handler": "class Boxed(torch.Tensor):\n    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n        return func(*args)\n",

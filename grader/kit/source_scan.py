@@ -182,7 +182,10 @@ class _Scan(ast.NodeVisitor):
         self._name(node, node.attr, "attribute")
         if node.attr in ("__name__", "__qualname__") and isinstance(node.ctx, ast.Store):
             self._add(node, f"an assignment to {node.attr}, rewriting how an object names itself")
-        if _root(node.value) in self.torch_names and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
+        torch_rooted = _root(node.value) in self.torch_names
+        if not torch_rooted and node.attr in TORCH_ELSEWHERE - {"compile"}:  # torch passed in as an argument (re.compile is not)
+            self._add(node, f"attribute {node.attr!r}, code torch runs where the record does not look")
+        if torch_rooted and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
             if self.classes and node.attr in BORROWED:
                 self._add(node, f"attribute {node.attr!r} of a torch object, a method or class taken as it is")
             elif node.attr in TORCH_ELSEWHERE:
