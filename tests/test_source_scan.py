@@ -11,7 +11,7 @@ import pytest
 from grader.core.preflight import source_text
 from grader.kit.source_scan import hiding_constructs
 
-BLOCK = ("TransformerEncoderLayer", "TransformerEncoder")
+BLOCK = ("TransformerEncoderLayer", "TransformerEncoder", "Transformer")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -61,6 +61,9 @@ HIDING = {
     "a class by its dotted name": "import pydoc\nLayer = pydoc.locate('torch.nn.Transformer' + 'EncoderLayer')\n",
     "a class resolved by pkgutil": "import pkgutil\nLayer = pkgutil.resolve_name('torch.nn:Transformer' + 'EncoderLayer')\n",
     "a method unwrapped": "f = layer.forward.__func__\n",
+    "a built-in built and kept out of the module tree": "from torch import nn\nkeep = [nn.TransformerEncoderLayer(8, 2)]\n",
+    "a built-in inside a built Transformer": "import torch.nn as nn\nmodel = nn.Transformer(8, 2, 1, 1, 16)\n",
+    "work in a callback torch runs": "out = []\ntorch.zeros(1).apply_(lambda v: out.append(F.layer_norm(x, (4,))) or v)\n",
 }
 
 
@@ -123,13 +126,6 @@ HONEST = {
             mine.load_state_dict(theirs.state_dict())
             print(type(theirs).__name__, nn.TransformerEncoderLayer.__name__)
     """,
-    "a built-in built, to copy its submodules": """
-        class Block(nn.Module):
-            def __init__(self, d, h):
-                super().__init__()
-                template = nn.TransformerEncoderLayer(d, h)
-                self.self_attn = template.self_attn
-    """,
     "nn.Linear's own initialization": """
         import math
         import torch.nn as nn
@@ -171,6 +167,27 @@ HONEST = {
         import torch
 
         NEW = tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 1)
+    """,
+    "a local variable named vars, jit queries, torch._assert": """
+        import torch
+
+        def forward(x, src_mask=None):
+            vars = x.var(-1, unbiased=False, keepdim=True)
+            if not torch.jit.is_scripting():
+                torch._assert(vars.min() >= 0, "variance is never negative")
+            if src_mask is not None and type(src_mask) is not type(x):
+                raise TypeError("the mask and the input are different kinds of object")
+            return vars
+    """,
+    "a module-level layer and another loop's private method": """
+        import torch.nn as nn
+
+        layer = nn.Identity()
+
+        def run(stages, x):
+            for layer in stages:
+                x = layer._sa(x)
+            return x, nn.Identity().__class__.__name__
     """,
     "an autograd Function": """
         class LN(torch.autograd.Function):

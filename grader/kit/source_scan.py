@@ -33,19 +33,21 @@ INTROSPECTION = frozenset({
 # Parts of torch that run code where the function mode does not look: TorchScript, compiled graphs, custom
 # operators (the mode sees the operator, not what its Python kernel calls). With torch's private names
 # (a leading underscore), these are named wherever they are reached from a name bound to torch.
-TORCH_ELSEWHERE = frozenset({"jit", "compile", "export", "library", "_dynamo", "_inductor"})
+TORCH_ELSEWHERE = frozenset({"jit", "compile", "export", "library", "_dynamo", "_inductor", "apply_", "map_", "map2_"})
+# What only reports how torch is running, copied from torch's own sources: harmless.
+JIT_QUERIES = frozenset({"is_scripting", "is_tracing"})
 # Private helpers that only shape arguments or copy modules, which honest files take from PyTorch's own
 # nn.Linear and nn.TransformerEncoderLayer sources: none of them runs a layer.
 ALLOWED_PRIVATE = frozenset({
     "_calculate_fan_in_and_fan_out", "_calculate_correct_fan", "_canonical_mask", "_none_or_dtype", "_get_clones",
-    "_get_activation_fn", "_get_seq_len", "_detect_is_causal_mask", "_generate_square_subsequent_mask",
+    "_get_activation_fn", "_get_seq_len", "_detect_is_causal_mask", "_generate_square_subsequent_mask", "_assert",
 })
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
 ATTRIBUTE_BY_NAME = frozenset({"getattr", "setattr", "delattr"})
 MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi", "pydoc",
            "pkgutil", "runpy", "types", "code", "codeop")
-# A forbidden class's methods (what a block that borrows them would call), and how an object names its class.
-BORROWED = frozenset({"forward", "_sa_block", "_ff_block", "__class__"})
+# A forbidden class's methods: what a block that borrows them would call.
+BORROWED = frozenset({"forward", "_sa_block", "_ff_block"})
 
 
 @dataclass(frozen=True)
@@ -65,15 +67,16 @@ def hiding_constructs(source: str, classes: tuple[str, ...] = ()) -> list[Findin
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    scan = _Scan(frozenset(classes), _torch_names(tree))
+    own = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    scan = _Scan(frozenset(classes), _torch_names(tree), own)
     scan.visit(tree)
     return sorted(set(scan.found), key=lambda f: (f.line, f.what))
 
 
 def _torch_names(tree: ast.AST) -> frozenset[str]:
-    """The names that hold torch or something reached from it: torch itself, what imports bind to it (nn, F
-    ...), and every name assigned, defaulted or bound from an expression that uses one of those (t = torch,
-    def f(t=torch), layer = nn.Transformer(...).encoder), until no more join."""
+    """The names that hold torch or one of its modules: torch itself, what imports bind to it (nn, F ...),
+    and every name assigned, defaulted or bound to one of those (t = torch, def f(t=torch.nn)), until no more
+    join."""
     names = {"torch"}
     bindings: list[tuple[list[str], ast.expr]] = []
     for node in ast.walk(tree):
@@ -98,10 +101,18 @@ def _torch_names(tree: ast.AST) -> frozenset[str]:
     while grown:
         grown = False
         for targets, value in bindings:
-            if set(targets) - names and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(value)):
+            if set(targets) - names and _alias_of(value, names):
                 names |= set(targets)
                 grown = True
     return frozenset(names)
+
+
+def _alias_of(value: ast.expr, names: set[str]) -> bool:
+    """`value` is torch or one of its modules under another name: a name or attribute chain rooted at one
+    (what a call returns is an object of the candidate's, judged where it is used)."""
+    while isinstance(value, ast.Attribute):
+        value = value.value
+    return isinstance(value, ast.Name) and value.id in names
 
 
 def _bound(targets: list[ast.expr]) -> list[str]:
@@ -136,9 +147,11 @@ def _root(node: ast.expr) -> str | None:
 
 
 class _Scan(ast.NodeVisitor):
-    def __init__(self, classes: frozenset[str], torch_names: frozenset[str]) -> None:
+    def __init__(self, classes: frozenset[str], torch_names: frozenset[str], own: frozenset[str]) -> None:
         self.classes = classes
         self.torch_names = torch_names
+        self.own = own  # names the file assigns itself (a local `vars` is not the builtin)
+        self._harmless: set[int] = set()  # ids of nodes read only to ask how torch runs (torch.jit.is_scripting)
         self.found: list[Finding] = []
         self._called: set[int] = set()  # ids of expressions that are the callee of a call
         self._aliases: set[str] = set()  # names a forbidden class was imported as
@@ -155,9 +168,9 @@ class _Scan(ast.NodeVisitor):
             self._forbidden_class(node, name, kind)
 
     def _forbidden_class(self, node: ast.AST, name: str, kind: str) -> None:
-        forbidden = name in self.classes or (bool(self.classes) and name in self._aliases)
-        if forbidden and id(node) not in self._called:
-            self._add(node, f"{kind} {name!r} used other than to build one")
+        """Any use: one built and kept out of the module tree (in a list) is not seen by the worker's check."""
+        if name in self.classes or (bool(self.classes) and name in self._aliases):
+            self._add(node, f"{kind} {name!r}, a layer the exercise asks you to build from its parts")
 
     def visit_Call(self, node: ast.Call) -> None:
         self._called.add(id(node.func))
@@ -172,7 +185,8 @@ class _Scan(ast.NodeVisitor):
                     self._add(node, f"{func.id}() with a name computed at run time")
                 elif literal and func.id != "getattr" and name.value.startswith("__"):
                     self._add(node, f"{func.id}() of {name.value!r}, rewriting how an object names itself")
-            elif func.id == "type" and len(node.args) == 1 and self.classes and _root(node.args[0]) in self.torch_names:
+            elif func.id == "type" and len(node.args) == 1 and self.classes and not isinstance(node.args[0], ast.Name) \
+                    and _root(node.args[0]) in self.torch_names:
                 self._add(node, "type() of a torch object, a class reached without naming it")
         self.generic_visit(node)
 
@@ -182,10 +196,14 @@ class _Scan(ast.NodeVisitor):
         self._name(node, node.attr, "attribute")
         if node.attr in ("__name__", "__qualname__") and isinstance(node.ctx, ast.Store):
             self._add(node, f"an assignment to {node.attr}, rewriting how an object names itself")
+        if node.attr in JIT_QUERIES and isinstance(node.value, ast.Attribute) and node.value.attr == "jit":
+            self._harmless.add(id(node.value))
         torch_rooted = _root(node.value) in self.torch_names
-        if not torch_rooted and node.attr in TORCH_ELSEWHERE - {"compile"}:  # torch passed in as an argument (re.compile is not)
+        if id(node) in self._harmless:
+            pass
+        elif not torch_rooted and node.attr in TORCH_ELSEWHERE - {"compile"}:  # torch handed in as an argument (re.compile is not)
             self._add(node, f"attribute {node.attr!r}, code torch runs where the record does not look")
-        if torch_rooted and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
+        if torch_rooted and id(node) not in self._harmless and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
             if self.classes and node.attr in BORROWED:
                 self._add(node, f"attribute {node.attr!r} of a torch object, a method or class taken as it is")
             elif node.attr in TORCH_ELSEWHERE:
@@ -196,7 +214,7 @@ class _Scan(ast.NodeVisitor):
 
     def visit_Name(self, node: ast.Name) -> None:
         """Torch's private names only arrive through an import or a lookup, both named where they happen."""
-        if node.id in (ATTRIBUTE_BY_NAME | DYNAMIC_CALLS) and id(node) not in self._called:
+        if node.id in (ATTRIBUTE_BY_NAME | DYNAMIC_CALLS) and id(node) not in self._called and node.id not in self.own:
             self._add(node, f"{node.id} passed around as a value")
         elif node.id == "__name__" and isinstance(node.ctx, ast.Store):
             self._add(node, "an assignment to __name__")

@@ -38,7 +38,8 @@ test_examples = spec_examples(__file__)
 BUILTIN_LAYER_NORM = {
     "layer_norm": "F.layer_norm, torch.layer_norm or nn.LayerNorm", "native_layer_norm": "torch.native_layer_norm",
     "group_norm": "F.group_norm: one group over the features is a layer norm", "native_group_norm": "torch.native_group_norm",
-    "batch_norm": "F.batch_norm", "instance_norm": "F.instance_norm",
+    "batch_norm": "F.batch_norm", "instance_norm": "F.instance_norm", "native_batch_norm": "torch.native_batch_norm",
+    "_native_batch_norm_legit": "torch._native_batch_norm_legit", "batch_norm_stats": "torch.batch_norm_stats",
 }
 
 

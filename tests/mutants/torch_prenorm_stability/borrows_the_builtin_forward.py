@@ -1,6 +1,6 @@
 # mistake: each layer runs nn.TransformerEncoderLayer's own forward, taken from the class at import (red team, 2026-12-04)
 # caught-by: contract
-# diagnosis: 'TransformerEncoderLayer' used other than to build one.*cannot vouch
+# diagnosis: 'TransformerEncoderLayer', a layer the exercise asks you to build from its parts.*cannot vouch
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

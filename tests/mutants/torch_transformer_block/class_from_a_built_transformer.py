@@ -1,6 +1,6 @@
 # mistake: nn.TransformerEncoderLayer's methods taken from type() of a layer inside a built nn.Transformer (red team, 2026-12-04)
 # caught-by: contract
-# diagnosis: type\(\) of a torch object.*cannot vouch
+# diagnosis: 'Transformer', a layer the exercise asks you to build from its parts.*cannot vouch
 import torch.nn as nn
 import torch.nn.functional as F
 
