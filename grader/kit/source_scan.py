@@ -1,13 +1,16 @@
 """What in a candidate's source could hide its forward pass from the grader's record of it.
 
 The PyTorch track's "write it yourself" rows (not F.layer_norm, not nn.TransformerEncoderLayer) judge what
-the worker saw the forward pass call: a torch function mode that logs operators, and a trace of the
-built-in classes' methods. Both live in the candidate's own process, so code there can switch them off
-(torch._C.DisableTorchFunction), patch them (the log's class, reached through sys.modules), or call a
-built-in's method captured before the trace was put in place. The grader reads the source on its own side,
-where none of that reaches, and names what no layer of this exercise needs and what would blind the
-record: torch's private modules and mode machinery, introspection that reaches other code's internals,
-and code built from strings. A file with any of it cannot be vouched for, so the row fails and says where.
+the worker saw the forward pass call: a torch function mode that logs operators, and an inspection and a
+trace of the module. Both live in the candidate's own process, so code there can switch them off
+(torch._C.DisableTorchFunction), patch them (the log's class, reached through sys.modules), run work where
+the mode does not look (TorchScript, a Tensor subclass's handler, an apply_ callback), or keep a built-in
+layer out of sight (in a plain list, its methods taken at import). The grader reads the source on its own
+side, where none of that reaches, and names what no layer of this exercise needs and what could blind the
+record: torch's mode machinery and private names, the grader's modules, introspection into other code,
+code and names built from strings, and in the Transformer problems any use of the built-in layers. A file
+with any of it cannot be vouched for, so the row fails and says where. Three red-team rounds shaped these
+rules; tests/test_source_scan.py holds their cases and the honest code that must pass.
 """
 
 from __future__ import annotations
