@@ -63,6 +63,9 @@ HIDING = {
     "a method unwrapped": "f = layer.forward.__func__\n",
     "a built-in built and kept out of the module tree": "from torch import nn\nkeep = [nn.TransformerEncoderLayer(8, 2)]\n",
     "a built-in inside a built Transformer": "import torch.nn as nn\nmodel = nn.Transformer(8, 2, 1, 1, 16)\n",
+    "a class by a name joined through a helper's self": "def look(self, *parts):\n    return getattr(self, ''.join(parts))\n\nLayer = look(nn, 'Trans', 'formerEncoderLayer')\n",
+    "a computed lookup on an attribute of self": "class B:\n    def f(self):\n        return getattr(self.nn, 'Trans' + 'formerEncoderLayer')\n",
+    "work on another thread": "from concurrent.futures import ThreadPoolExecutor\n",
     "work in a callback torch runs": "out = []\ntorch.zeros(1).apply_(lambda v: out.append(F.layer_norm(x, (4,))) or v)\n",
 }
 
@@ -149,13 +152,6 @@ HONEST = {
                 mask = F._canonical_mask(mask=mask, mask_name="mask", other_type=None, other_name="", target_type=x.dtype)
                 return x
     """,
-    "submodules looked up on self's containers": """
-        class Block(nn.Module):
-            def forward(self, x):
-                for i in range(2):
-                    x = getattr(self.dropouts, f"d{i}")(x)
-                return x
-    """,
     "a command-line self-test under __main__": """
         import argparse
 
@@ -188,6 +184,24 @@ HONEST = {
             for layer in stages:
                 x = layer._sa(x)
             return x, nn.Identity().__class__.__name__
+    """,
+    "PyTorch's own LayerNorm idioms: extra_repr, _shape_t, jit.ignore, types": """
+        import types
+        import torch
+        from torch.nn.modules.normalization import _shape_t
+
+        class CustomLayerNorm(nn.Module):
+            def __init__(self, normalized_shape: _shape_t, eps=1e-5):
+                super().__init__()
+                self.normalized_shape, self.eps = normalized_shape, eps
+                self.options = types.SimpleNamespace(eps=eps)
+
+            @torch.jit.ignore
+            def describe(self):
+                return self.eps
+
+            def extra_repr(self):
+                return "{normalized_shape}, eps={eps}".format(**self.__dict__)
     """,
     "an autograd Function": """
         class LN(torch.autograd.Function):

@@ -38,17 +38,18 @@ INTROSPECTION = frozenset({
 # (a leading underscore), these are named wherever they are reached from a name bound to torch.
 TORCH_ELSEWHERE = frozenset({"jit", "compile", "export", "library", "_dynamo", "_inductor", "apply_", "map_", "map2_"})
 # What only reports how torch is running, copied from torch's own sources: harmless.
-JIT_QUERIES = frozenset({"is_scripting", "is_tracing"})
+JIT_QUERIES = frozenset({"is_scripting", "is_tracing", "ignore", "unused"})
 # Private helpers that only shape arguments or copy modules, which honest files take from PyTorch's own
 # nn.Linear and nn.TransformerEncoderLayer sources: none of them runs a layer.
 ALLOWED_PRIVATE = frozenset({
     "_calculate_fan_in_and_fan_out", "_calculate_correct_fan", "_canonical_mask", "_none_or_dtype", "_get_clones",
-    "_get_activation_fn", "_get_seq_len", "_detect_is_causal_mask", "_generate_square_subsequent_mask", "_assert",
+    "_get_activation_fn", "_get_seq_len", "_detect_is_causal_mask", "_generate_square_subsequent_mask", "_assert", "_shape_t",
 })
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
 ATTRIBUTE_BY_NAME = frozenset({"getattr", "setattr", "delattr"})
+# ... and threads, whose calls a function mode (kept per thread) never sees: the sandbox refuses them too.
 MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi", "pydoc",
-           "pkgutil", "runpy", "types", "code", "codeop")
+           "pkgutil", "runpy", "code", "codeop", "threading", "_thread", "concurrent", "multiprocessing")
 # A forbidden class's methods: what a block that borrows them would call.
 BORROWED = frozenset({"forward", "_sa_block", "_ff_block"})
 
@@ -155,6 +156,8 @@ class _Scan(ast.NodeVisitor):
         self.torch_names = torch_names
         self.own = own  # names the file assigns itself (a local `vars` is not the builtin)
         self._harmless: set[int] = set()  # ids of nodes read only to ask how torch runs (torch.jit.is_scripting)
+        self._methods: set[int] = set()  # ids of the functions defined directly in a class body
+        self._in_method = [False]  # whether `self` is, where the scan is, a method's own instance
         self.found: list[Finding] = []
         self._called: set[int] = set()  # ids of expressions that are the callee of a call
         self._aliases: set[str] = set()  # names a forbidden class was imported as
@@ -184,7 +187,8 @@ class _Scan(ast.NodeVisitor):
             elif func.id in ATTRIBUTE_BY_NAME and len(node.args) >= 2:
                 target, name = node.args[0], node.args[1]
                 literal = isinstance(name, ast.Constant) and isinstance(name.value, str)
-                if not literal and _root(target) != "self":
+                own = isinstance(target, ast.Name) and target.id == "self" and self._in_method[-1]
+                if not literal and not own:
                     self._add(node, f"{func.id}() with a name computed at run time")
                 elif literal and func.id != "getattr" and name.value.startswith("__"):
                     self._add(node, f"{func.id}() of {name.value!r}, rewriting how an object names itself")
@@ -194,6 +198,8 @@ class _Scan(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr == "__dict__" and isinstance(node.value, ast.Name) and node.value.id == "self" and self._in_method[-1]:
+            return  # the instance's own fields, as nn.LayerNorm's extra_repr formats them
         if node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
             self._add(node, "sys.modules, every module the process loaded (the grader's own included)")
         self._name(node, node.attr, "attribute")
@@ -261,10 +267,23 @@ class _Scan(ast.NodeVisitor):
             if parts[0] == "torch" and _past_the_record(part):
                 self._add(node, f"import of {module!r}, torch code the record does not see into")
 
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._methods |= {id(child) for child in node.body if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        self.generic_visit(node)
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """`getattr(self, name)` looks up the candidate's own instance only inside its class's methods (a helper
+        with a parameter called self can be handed torch.nn)."""
         if node.name in MODE_MACHINERY:
             self._add(node, f"a method {node.name!r}, a handler torch calls where the record does not look")
+        params = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        if id(node) in self._methods:
+            in_method = bool(params) and params[0] == "self"
+        else:
+            in_method = self._in_method[-1] and "self" not in params
+        self._in_method.append(in_method)
         self.generic_visit(node)
+        self._in_method.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 

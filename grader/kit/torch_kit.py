@@ -236,6 +236,19 @@ def assert_shape_and_dtype_kept(worker: Any, module: Any, x: np.ndarray) -> None
     assert_output_like(run_module(worker, module, tensor(x)).output, x)
 
 
+# PyTorch's normalization kernels, each forbidden wherever a norm is to be written by hand: any of them computes
+# any of the others with the right reshape (one group over the features is a layer norm; the RMS of the
+# centred input is the standard deviation; a layer norm of [x, -x] is an RMS norm).
+NORM_KERNELS = {
+    "layer_norm": "F.layer_norm / nn.LayerNorm", "native_layer_norm": "torch.native_layer_norm",
+    "rms_norm": "F.rms_norm / nn.RMSNorm", "_fused_rms_norm": "torch._fused_rms_norm",
+    "group_norm": "F.group_norm / nn.GroupNorm", "native_group_norm": "torch.native_group_norm",
+    "batch_norm": "F.batch_norm / nn.BatchNorm", "native_batch_norm": "torch.native_batch_norm",
+    "_native_batch_norm_legit": "torch._native_batch_norm_legit", "batch_norm_stats": "torch.batch_norm_stats",
+    "instance_norm": "F.instance_norm / nn.InstanceNorm",
+}
+
+
 def assert_no_operator(ops: tuple[str, ...], forbidden: dict[str, str], what: str) -> None:
     """The forward must not dispatch a built-in kernel the exercise asks you to write yourself."""
     used = [f"{name} ({route})" for name, route in forbidden.items() if name in ops]

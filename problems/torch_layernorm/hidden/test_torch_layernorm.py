@@ -16,6 +16,7 @@ from grader.kit import CheckFailed, assert_close, category, spec_examples
 from grader.kit.torch_kit import (
     assert_input_kept,
     assert_jacobians,
+    NORM_KERNELS,
     assert_no_operator,
     assert_nothing_hides_the_forward,
     assert_run_matches,
@@ -33,14 +34,7 @@ from grader.kit.torch_norm_mistakes import layernorm_diagnoses
 
 test_examples = spec_examples(__file__)
 
-# PyTorch's normalization kernels: each computes a layer norm with the right reshape (F.group_norm with one group
-# over the features, F.batch_norm or F.instance_norm on the transposed input).
-BUILTIN_LAYER_NORM = {
-    "layer_norm": "F.layer_norm, torch.layer_norm or nn.LayerNorm", "native_layer_norm": "torch.native_layer_norm",
-    "group_norm": "F.group_norm: one group over the features is a layer norm", "native_group_norm": "torch.native_group_norm",
-    "batch_norm": "F.batch_norm", "instance_norm": "F.instance_norm", "native_batch_norm": "torch.native_batch_norm",
-    "_native_batch_norm_legit": "torch._native_batch_norm_legit", "batch_norm_stats": "torch.batch_norm_stats",
-}
+BUILTIN_LAYER_NORM = NORM_KERNELS
 
 
 @dataclass(frozen=True)

@@ -30,19 +30,11 @@ from torch import nn
 from grader.kit.compare import Lazy, assert_close
 from grader.kit.modalities import MaskedInputs, ModalityNorm, make_mask, merge_coinciding
 from grader.kit.layers import grouped_values
-from grader.kit.torch_kit import ModuleRun
+from grader.kit.torch_kit import NORM_KERNELS, ModuleRun
 from grader.outcomes import CheckFailed
 
 # PyTorch's own normalization kernels, by the name the worker's operator log records.
-BUILTIN_NORMS = {
-    "layer_norm": "F.layer_norm / nn.LayerNorm",
-    "native_layer_norm": "torch.native_layer_norm",
-    "group_norm": "F.group_norm / nn.GroupNorm",
-    "native_group_norm": "torch.native_group_norm",
-    "instance_norm": "F.instance_norm / nn.InstanceNorm",
-    "batch_norm": "F.batch_norm / nn.BatchNorm",
-    "native_batch_norm": "torch.native_batch_norm",
-}
+BUILTIN_NORMS = NORM_KERNELS
 
 WRONG_DEFAULT_EPS = (0.0, 1e-12, 1e-8, 1e-6, 1e-3)
 
