@@ -28,6 +28,14 @@ def test_crlf_line_endings_are_fine(candidate_file) -> None:
     assert run.code == 0
 
 
+def test_a_dataclass_under_postponed_annotations_loads(candidate_file) -> None:
+    """@dataclass with `from __future__ import annotations` looks its module up in sys.modules while the file
+    runs: the worker registers the file there, as an import does (an honest file scored 0 before)."""
+    config = "from __future__ import annotations\n\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass Config:\n    eps: float = 1e-5\n\n\n"
+    run = _grade(candidate_file(config + REFERENCE.replace("from __future__ import annotations\n", "")), NO_SPEED)
+    assert run.code == 0, run.rows(category="load")
+
+
 def test_opaque_cache_object_reaches_backward(candidate_file) -> None:
     closure_cache = REFERENCE.replace(
         "    return y, (x_hat, rstd, gamma)", "    saved = (x_hat, rstd, gamma)\n    return y, (lambda: saved)"

@@ -200,8 +200,12 @@ HONEST = {
             def describe(self):
                 return self.eps
 
+            @torch.jit.export
+            def scale(self) -> float:
+                return torch.jit.annotate(float, self.eps)
+
             def extra_repr(self):
-                return "{normalized_shape}, eps={eps}".format(**self.__dict__)
+                return "{normalized_shape}, eps={eps}".format(**self.__dict__) + "{eps}".format(**vars(self))
     """,
     "an autograd Function": """
         class LN(torch.autograd.Function):

@@ -38,7 +38,7 @@ INTROSPECTION = frozenset({
 # (a leading underscore), these are named wherever they are reached from a name bound to torch.
 TORCH_ELSEWHERE = frozenset({"jit", "compile", "export", "library", "_dynamo", "_inductor", "apply_", "map_", "map2_"})
 # What only reports how torch is running, copied from torch's own sources: harmless.
-JIT_QUERIES = frozenset({"is_scripting", "is_tracing", "ignore", "unused"})
+JIT_QUERIES = frozenset({"is_scripting", "is_tracing", "ignore", "unused", "export", "Final", "annotate"})
 # Private helpers that only shape arguments or copy modules, which honest files take from PyTorch's own
 # nn.Linear and nn.TransformerEncoderLayer sources: none of them runs a layer.
 ALLOWED_PRIVATE = frozenset({
@@ -182,7 +182,9 @@ class _Scan(ast.NodeVisitor):
         self._called.add(id(node.func))
         func = node.func
         if isinstance(func, ast.Name):
-            if func.id in DYNAMIC_CALLS:
+            own_fields = func.id == "vars" and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
+                and node.args[0].id == "self" and self._in_method[-1]  # as self.__dict__ in extra_repr
+            if func.id in DYNAMIC_CALLS and not own_fields:
                 self._add(node, f"{func.id}(), code or names built at run time")
             elif func.id in ATTRIBUTE_BY_NAME and len(node.args) >= 2:
                 target, name = node.args[0], node.args[1]
@@ -206,7 +208,7 @@ class _Scan(ast.NodeVisitor):
         if node.attr in ("__name__", "__qualname__") and isinstance(node.ctx, ast.Store):
             self._add(node, f"an assignment to {node.attr}, rewriting how an object names itself")
         if node.attr in JIT_QUERIES and isinstance(node.value, ast.Attribute) and node.value.attr == "jit":
-            self._harmless.add(id(node.value))
+            self._harmless |= {id(node), id(node.value)}  # TorchScript's annotations: in eager code they do nothing
         torch_rooted = _root(node.value) in self.torch_names
         if id(node) in self._harmless:
             pass

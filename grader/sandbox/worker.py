@@ -235,7 +235,14 @@ class Worker:
         folder = os.path.dirname(os.path.abspath(path))
         if folder not in sys.path:
             sys.path.insert(0, folder)
-        spec.loader.exec_module(module)
+        # Registered while it runs, as an import registers a module: @dataclass under
+        # `from __future__ import annotations` looks its module up in sys.modules.
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
         return module
 
     @staticmethod
