@@ -176,7 +176,8 @@ class _Scan(ast.NodeVisitor):
     def _forbidden_class(self, node: ast.AST, name: str, kind: str) -> None:
         """Any use: one built and kept out of the module tree (in a list) is not seen by the worker's check."""
         if name in self.classes or (bool(self.classes) and name in self._aliases):
-            self._add(node, f"{kind} {name!r}, a layer the exercise asks you to build from its parts")
+            self._add(node, f"{kind} {name!r}, a layer the exercise asks you to build from its parts (a comparison "
+                            "with it belongs in the body of `if __name__ == '__main__':`, which is not read)")
 
     def visit_Call(self, node: ast.Call) -> None:
         self._called.add(id(node.func))
