@@ -66,6 +66,7 @@ HIDING = {
     "a class by a name joined through a helper's self": "def look(self, *parts):\n    return getattr(self, ''.join(parts))\n\nLayer = look(nn, 'Trans', 'formerEncoderLayer')\n",
     "a computed lookup on an attribute of self": "class B:\n    def f(self):\n        return getattr(self.nn, 'Trans' + 'formerEncoderLayer')\n",
     "work on another thread": "from concurrent.futures import ThreadPoolExecutor\n",
+    "work in a signal handler": "import signal\nsignal.signal(signal.SIGALRM, lambda s, f: F.layer_norm(x, (4,)))\n",
     "work in a callback torch runs": "out = []\ntorch.zeros(1).apply_(lambda v: out.append(F.layer_norm(x, (4,))) or v)\n",
 }
 

@@ -47,9 +47,10 @@ ALLOWED_PRIVATE = frozenset({
 })
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
 ATTRIBUTE_BY_NAME = frozenset({"getattr", "setattr", "delattr"})
-# ... and threads, whose calls a function mode (kept per thread) never sees: the sandbox refuses them too.
+# ... threads, whose calls a function mode (kept per thread) never sees (the sandbox refuses them too), and
+# signal handlers, which can run while the mode is set aside.
 MODULES = ("grader", "importlib", "ctypes", "gc", "inspect", "builtins", "marshal", "pickle", "dill", "cffi", "pydoc",
-           "pkgutil", "runpy", "code", "codeop", "threading", "_thread", "concurrent", "multiprocessing")
+           "pkgutil", "runpy", "code", "codeop", "threading", "_thread", "concurrent", "multiprocessing", "signal")
 # A forbidden class's methods: what a block that borrows them would call.
 BORROWED = frozenset({"forward", "_sa_block", "_ff_block"})
 
