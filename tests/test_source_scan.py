@@ -10,8 +10,9 @@ import pytest
 
 from grader.core.preflight import source_text
 from grader.kit.source_scan import hiding_constructs
+from grader.kit.torch_kit import BUILT_IN_LAYERS
 
-BLOCK = ("TransformerEncoderLayer", "TransformerEncoder", "Transformer")
+BLOCK = BUILT_IN_LAYERS
 ROOT = Path(__file__).resolve().parents[1]
 
 

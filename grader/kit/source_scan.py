@@ -38,7 +38,7 @@ INTROSPECTION = frozenset({
 # (a leading underscore), these are named wherever they are reached from a name bound to torch.
 TORCH_ELSEWHERE = frozenset({"jit", "compile", "export", "library", "_dynamo", "_inductor", "apply_", "map_", "map2_"})
 # What only reports how torch is running, copied from torch's own sources: harmless.
-JIT_QUERIES = frozenset({"is_scripting", "is_tracing", "ignore", "unused", "export", "Final", "annotate"})
+JIT_ANNOTATIONS = frozenset({"is_scripting", "is_tracing", "ignore", "unused", "export", "Final", "annotate"})
 # Private helpers that only shape arguments or copy modules, which honest files take from PyTorch's own
 # nn.Linear and nn.TransformerEncoderLayer sources: none of them runs a layer.
 ALLOWED_PRIVATE = frozenset({
@@ -209,21 +209,23 @@ class _Scan(ast.NodeVisitor):
         self._name(node, node.attr, "attribute")
         if node.attr in ("__name__", "__qualname__") and isinstance(node.ctx, ast.Store):
             self._add(node, f"an assignment to {node.attr}, rewriting how an object names itself")
-        if node.attr in JIT_QUERIES and isinstance(node.value, ast.Attribute) and node.value.attr == "jit":
+        if node.attr in JIT_ANNOTATIONS and isinstance(node.value, ast.Attribute) and node.value.attr == "jit":
             self._harmless |= {id(node), id(node.value)}  # TorchScript's annotations: in eager code they do nothing
+        if id(node) not in self._harmless:
+            self._torch_attribute(node)
+        self.generic_visit(node)
+
+    def _torch_attribute(self, node: ast.Attribute) -> None:
         torch_rooted = _root(node.value) in self.torch_names
-        if id(node) in self._harmless:
-            pass
-        elif not torch_rooted and node.attr in TORCH_ELSEWHERE - {"compile"}:  # torch handed in as an argument (re.compile is not)
+        if not torch_rooted and node.attr in TORCH_ELSEWHERE - {"compile"}:  # torch handed in as an argument (re.compile is not)
             self._add(node, f"attribute {node.attr!r}, code torch runs where the record does not look")
-        if torch_rooted and id(node) not in self._harmless and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
+        if torch_rooted and node.attr not in MODE_MACHINERY and node.attr not in INTROSPECTION:
             if self.classes and node.attr in BORROWED:
                 self._add(node, f"attribute {node.attr!r} of a torch object, a method or class taken as it is")
             elif node.attr in TORCH_ELSEWHERE:
                 self._add(node, f"attribute {node.attr!r}, code torch runs where the record does not look")
             elif _past_the_record(node.attr):
                 self._add(node, f"attribute {node.attr!r}, one of torch's private names")
-        self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
         """Torch's private names only arrive through an import or a lookup, both named where they happen."""

@@ -249,17 +249,21 @@ NORM_KERNELS = {
 }
 
 
-def assert_no_operator(ops: tuple[str, ...], forbidden: dict[str, str], what: str) -> None:
-    """The forward must not dispatch a built-in kernel the exercise asks you to write yourself."""
+# PyTorch's own encoder layers: a block the exercise has written from its parts must not use them at all.
+BUILT_IN_LAYERS = ("TransformerEncoderLayer", "TransformerEncoder", "Transformer")
+
+
+def assert_written_by_hand(
+    worker: Any, ops: tuple[str, ...], forbidden: dict[str, str], what: str, builtin: str, classes: tuple[str, ...] = ()
+) -> None:
+    """The forward must not dispatch a built-in kernel the exercise asks you to write yourself (`ops`: what the
+    worker's record saw it call). That record is only as good as the worker kept it, in a process the
+    candidate's code shares: the source is also read here, on the grader's side, for what could have blinded
+    it (grader.kit.source_scan). `builtin`: what the row forbids, for the message; `classes`: built-in layers
+    the file must not use at all."""
     used = [f"{name} ({route})" for name, route in forbidden.items() if name in ops]
     if used:
         raise CheckFailed(f"{what} dispatched PyTorch's own {', '.join(used)}: compute it from tensor operations yourself")
-
-
-def assert_nothing_hides_the_forward(worker: Any, builtin: str, classes: tuple[str, ...] = ()) -> None:
-    """What the worker saw the forward call is only as good as the record the worker kept, in a process the
-    candidate's code shares: the source is read here, on the grader's side, for what could have blinded it
-    (grader.kit.source_scan). `builtin`: what the row forbids, for the message."""
     try:
         found = hiding_constructs(source_text(worker.candidate), classes)
     except (OSError, LoadFailure) as exc:

@@ -30,11 +30,9 @@ from torch import nn
 from grader.kit.compare import Lazy, assert_close
 from grader.kit.modalities import MaskedInputs, ModalityNorm, make_mask, merge_coinciding
 from grader.kit.layers import grouped_values
-from grader.kit.torch_kit import NORM_KERNELS, ModuleRun
+from grader.kit.torch_kit import ModuleRun
 from grader.outcomes import CheckFailed
 
-# PyTorch's own normalization kernels, by the name the worker's operator log records.
-BUILTIN_NORMS = NORM_KERNELS
 
 WRONG_DEFAULT_EPS = (0.0, 1e-12, 1e-8, 1e-6, 1e-3)
 
@@ -236,7 +234,6 @@ def assert_layer_run(got: ModuleRun, want: ModuleRun, layout: Layout, inputs: Ca
 
 
 __all__ = [
-    "BUILTIN_NORMS",
     "IMAGE",
     "LAYOUTS",
     "SERIES",

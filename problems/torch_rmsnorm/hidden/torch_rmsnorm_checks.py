@@ -21,7 +21,7 @@ import numpy as np
 
 from grader.kit.compare import assert_close
 from grader.kit.ln_module import SPEC_EPS, as_shape
-from grader.kit.torch_kit import NORM_KERNELS, ModuleCase
+from grader.kit.torch_kit import ModuleCase
 from grader.outcomes import CheckFailed
 
 # Defaults people reach for: LLaMA's 1e-6, 1e-8, none at all, and nn.RMSNorm's eps=None (float32's machine epsilon).
@@ -31,8 +31,6 @@ WRONG_DEFAULT_EPS = {
     1e-8: "1e-08",
     float(np.finfo(np.float32).eps): "torch.finfo(float32).eps (nn.RMSNorm's eps=None)",
 }
-BUILTIN_RMS_NORM = NORM_KERNELS
-
 Models = dict[str, Callable[[], np.ndarray]]
 
 
